@@ -1,0 +1,102 @@
+"""Generation throughput: afroadv recipes vs nlpaug's RandomCharAug and TextAttack's CharSwapAugmenter,
+measured in one run on the same SemRel pairs, one core.
+
+    python benchmarks/bench_generate.py [--lang hau] [--seconds 2]
+
+Prints pairs/s per recipe — "first pass" (a fresh perturber: every word judged for the first time)
+and "repeat passes" (other seeds over the same pairs: word and sentence analyses are reused, as when
+generating several seeds, K augmented copies for training, or attack candidates) — then each peer's
+pairs/s and the ratios. A pair is two sentences; every tool perturbs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core for every tool
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+
+def rate_pairs(fn, pairs, seconds: float) -> tuple[float, int]:
+    """Pairs per second of fn(pairs_chunk, round) run for about `seconds` (at least one full pass)."""
+    done, rounds = 0, 0
+    start = time.perf_counter()
+    while True:
+        fn(pairs, rounds)
+        done += len(pairs)
+        rounds += 1
+        if time.perf_counter() - start >= seconds:
+            break
+    return done / (time.perf_counter() - start), rounds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lang", default="hau")
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--peer-pairs", type=int, default=200, help="pairs given to the (slower) peers")
+    args = ap.parse_args()
+
+    from afroadv.data.catalog import load_dataset
+    from afroadv.generate import perturb_pairs
+    from afroadv.langs import get_language
+    from afroadv.perturb import list_recipes
+
+    lang = get_language(args.lang)
+    pairs = load_dataset(lang).pairs
+    words = sum(len(p.sentence1.split()) + len(p.sentence2.split()) for p in pairs) / len(pairs)
+    print(f"{lang.code}: {len(pairs)} SemRel pairs, {words:.1f} words per pair; python {sys.version.split()[0]}")
+    print(f"{'recipe':<12}{'first pass':>14}{'repeat passes':>16}   (pairs/s)")
+    ours = {}
+    for recipe in list_recipes():
+        if not recipe.supports(lang):
+            continue
+        perturber = recipe.perturber(lang)
+        t = time.perf_counter()
+        perturb_pairs(perturber, pairs, 0)
+        first = len(pairs) / (time.perf_counter() - t)
+        warm, _ = rate_pairs(lambda ps, r: perturb_pairs(perturber, ps, r + 1), pairs, args.seconds)
+        ours[recipe.name] = (first, warm)
+        print(f"{recipe.name:<12}{first:>14,.0f}{warm:>16,.0f}")
+
+    peer_pairs = pairs[: args.peer_pairs]
+    peers = {}
+    import nlpaug.augmenter.char as nac
+
+    aug = nac.RandomCharAug(action="substitute", aug_word_p=0.15, include_numeric=False)
+
+    def run_nlpaug(ps, r):
+        random.seed(r)
+        for p in ps:
+            aug.augment(p.sentence1)
+            aug.augment(p.sentence2)
+
+    peers["nlpaug RandomCharAug(substitute)"] = rate_pairs(run_nlpaug, peer_pairs, args.seconds)[0]
+
+    from afroadv.attack.ta_env import import_textattack
+
+    import_textattack()
+    from textattack.augmentation import CharSwapAugmenter
+
+    ta = CharSwapAugmenter(pct_words_to_swap=0.15, transformations_per_example=1)
+
+    def run_textattack(ps, r):
+        random.seed(r)
+        for p in ps:
+            ta.augment(p.sentence1)
+            ta.augment(p.sentence2)
+
+    peers["TextAttack CharSwapAugmenter"] = rate_pairs(run_textattack, peer_pairs[:50], args.seconds)[0]
+    for name, rate in peers.items():
+        print(f"{name:<36}{rate:>12,.0f} pairs/s")
+    fastest = max(peers.values())
+    first, warm = ours["charnoise"]
+    print(f"charnoise vs fastest peer: first pass {first / fastest:.1f}x, repeat passes {warm / fastest:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

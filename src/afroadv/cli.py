@@ -1,0 +1,160 @@
+"""The `afroadv` command line: thin commands that parse options and call one function each.
+
+Every bad input raises AfroadvError, printed as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from afroadv.errors import AfroadvError
+
+app = typer.Typer(
+    name="afroadv",
+    help="Adversarial and out-of-domain similarity test sets for African languages, and how much encoders lose on them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lexicon_app = typer.Typer(help="Bilingual lexicons: build the shipped ones, induce new ones from parallel text.", no_args_is_help=True)
+app.add_typer(lexicon_app, name="lexicon")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)  # piped output: don't wrap cells
+
+
+@app.command()
+def generate(
+    lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`)."),
+    recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe name (see `afroadv recipes`) or a path to a recipe YAML."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl or .parquet; a .manifest.json is written beside it."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="semrel | tatoeba | ntrex | a file (SemRel CSV, STS-B TSV, csv/tsv/jsonl with sentence1,sentence2[,score]). Default: SemRel test where gold scores exist, else the language's bitext set."),
+    split: str = typer.Option("test", "--split", help="Split for catalogue datasets (semrel: test or dev)."),
+    seed: int = typer.Option(0, "--seed", help="Every random choice flows from this seed: same seed, byte-identical output."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Share of eligible words to perturb (default: the recipe's)."),
+    sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second (bitext sets always perturb the non-English side)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
+):
+    """Write a perturbed copy of a dataset: one record per input pair.
+
+    Example: afroadv generate --lang hau --recipe codeswitch --out hau-codeswitch.jsonl
+    """
+    from afroadv.generate import generate as run, write_set
+
+    gs = run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit, progress=sys.stderr.isatty())
+    manifest = write_set(out, gs)
+    st = gs.manifest["stats"]
+    typer.echo(
+        f"wrote {st['n']} pairs to {out} ({st['n_changed']} changed, {100 * st['changed_share']:.1f}%; "
+        f"mean edit rate {100 * st['mean_edit_rate']:.1f}% of words); manifest {manifest}"
+    )
+
+
+@app.command()
+def langs():
+    """List languages: codes, aliases, script, default dataset, resources and lexicon size."""
+    from rich.table import Table
+
+    from afroadv.langs import registry
+    from afroadv.lexicons.store import load_lexicon
+
+    table = Table(title="afroadv languages")
+    for col in ("code", "aliases", "name", "script", "default set", "datasets", "keyboard", "stop words", "lexicon words"):
+        table.add_column(col)
+    for lang in registry().values():
+        lex = load_lexicon(lang.lexicon)
+        aliases = ", ".join(a for a in (lang.iso1, *lang.aliases) if a)
+        table.add_row(
+            lang.code, aliases, lang.name, lang.script, lang.default_dataset or "-", ", ".join(lang.datasets) or "-",
+            lang.keyboard or "-", str(len(lang.stopword_set())) or "-", str(len(lex)) if len(lex) else "-",
+        )  # fmt: skip
+    _console().print(table)
+
+
+@app.command()
+def recipes():
+    """List recipes with a one-line description and the languages each supports."""
+    from rich.table import Table
+
+    from afroadv.perturb import list_recipes
+
+    table = Table(title="afroadv recipes (recipes/*.yaml)")
+    for col in ("recipe", "rate", "sides", "description", "languages"):
+        table.add_column(col, overflow="fold")
+    for r in list_recipes():
+        table.add_row(r.name, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
+    _console().print(table)
+
+
+@lexicon_app.command("induce")
+def lexicon_induce(
+    src: Path = typer.Option(..., "--src", help="X-language text, one sentence per line."),
+    eng: Path = typer.Option(..., "--eng", help="English text, line-aligned with --src."),
+    out: Path = typer.Option(..., "--out", help="Output TSV (word, english, weight, origin)."),
+    min_count: int = typer.Option(2, "--min-count", help="Keep word pairs aligned at least this often."),
+):
+    """Induce an X→English lexicon from parallel text by statistical word alignment."""
+    from afroadv.lexicons.induce import run_induce
+
+    for p in (src, eng):
+        if not p.is_file():
+            raise AfroadvError(f"file not found: {p}")
+    n = run_induce(src, eng, out, min_count)
+    typer.echo(f"wrote {n} entries to {out}")
+
+
+@lexicon_app.command("build")
+def lexicon_build(
+    shared: Optional[Path] = typer.Option(None, "--shared", help="Folder with ntrex128/ and lexicon-sources/ (default: ../shared/data)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: data/lexicons)."),
+):
+    """Rebuild the shipped lexicons from NTREX-128 + GATITOS + WOLD (maintainers)."""
+    from afroadv.lexicons.build import build_all
+    from afroadv.resources import data_dir, shared_data_dir
+
+    shared = shared or shared_data_dir()
+    if shared is None or not Path(shared).is_dir():
+        raise AfroadvError("no source data: pass --shared PATH (a folder with ntrex128/ and lexicon-sources/)")
+    build_all(Path(shared), out or data_dir() / "lexicons")
+    typer.echo(f"lexicons written to {out or data_dir() / 'lexicons'}")
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    if version:
+        from afroadv import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except AfroadvError as e:
+        typer.echo(f"afroadv: error: {e}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as e:  # click usage errors in non-standalone mode
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Exit):
+            sys.exit(e.exit_code)
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The shipped datasets (data/sts, data/bitext) by id, and resolution of `--dataset ID|PATH`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from afroadv.data.pairs import Pair
+from afroadv.data.readers import read_bitext, read_pairs_file, read_semrel
+from afroadv.errors import AfroadvError
+from afroadv.langs import Language
+from afroadv.resources import data_dir, shared_data_dir
+
+DATASETS = {
+    "semrel": "SemRel 2024 gold semantic relatedness (score 0–1, Spearman); afr amh hau kin (+eng from ../shared)",
+    "tatoeba": "Tatoeba X–English everyday sentence pairs (bitext retrieval; XTREME-R)",
+    "ntrex": "NTREX-128 news sentences X–English (bitext retrieval), 1997 lines",
+}
+
+
+@dataclass(frozen=True)
+class LoadedDataset:
+    name: str
+    split: str
+    pairs: list[Pair]
+    files: tuple[Path, ...]
+    score_scale: tuple[float, float] | None
+
+
+def _semrel_file(lang: Language, split: str) -> Path:
+    name = f"{lang.sts}_{split}_with_labels.csv"
+    for root in (data_dir() / "sts" / "semrel2024", (shared_data_dir() or Path("/nonexistent")) / "semrel2024"):
+        if (root / name).exists():
+            return root / name
+    raise AfroadvError(f"no SemRel {split} split for {lang.code} (shipped: dev, test for afr amh hau kin)")
+
+
+def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
+    code = lang.bitext[name]
+    if name == "tatoeba":
+        root = data_dir() / "bitext" / "tatoeba"
+        return root / f"tatoeba.{code}-eng.{code}", root / f"tatoeba.{code}-eng.eng"
+    root = data_dir() / "bitext" / "ntrex128"
+    return root / f"newstest2019-ref.{code}.txt", root / "newstest2019-src.eng.txt"
+
+
+def load_dataset(lang: Language, dataset: str | None = None, split: str = "test") -> LoadedDataset:
+    """`dataset` is a catalogue id (semrel, tatoeba, ntrex), a file path, or None for the language's default."""
+    name = dataset or lang.default_dataset
+    if name is None:
+        raise AfroadvError(f"{lang.code} has no shipped dataset; pass --dataset PATH (csv/tsv/jsonl with sentence1,sentence2)")
+    if name in DATASETS:
+        if name == "semrel":
+            if not lang.sts:
+                raise AfroadvError(
+                    f"{lang.code} has no gold STS set (never invented); use --dataset {' or '.join(lang.bitext) or 'PATH'}"
+                )
+            path = _semrel_file(lang, split)
+            return LoadedDataset("semrel", split, read_semrel(path, lang.code), (path,), (0.0, 1.0))
+        if name not in lang.bitext:
+            have = ", ".join(lang.datasets) or "none"
+            raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
+        src, eng = _bitext_files(name, lang)
+        pairs = read_bitext(src, eng, lang.code, f"{name}-{lang.code}")
+        return LoadedDataset(name, "test", pairs, (src, eng), None)
+    path = Path(name)
+    if not path.exists() and not any(sep in name for sep in "/\\.") :
+        raise AfroadvError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)} or a file path")
+    pairs = read_pairs_file(path, lang.code)
+    scale = None
+    scores = [p.score for p in pairs if p.score is not None]
+    if scores:
+        scale = (0.0, 5.0) if max(scores) > 1.0 else (0.0, 1.0)
+    return LoadedDataset(str(path), split, pairs, (path,), scale)

@@ -1,0 +1,81 @@
+"""The language registry (data/languages.yaml): codes, aliases, script and per-language resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from afroadv.errors import AfroadvError
+from afroadv.resources import data_dir
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    script: str
+    iso1: str | None = None
+    aliases: tuple[str, ...] = ()
+    alphabet: str = ""
+    keyboard: str | None = None
+    stopwords: str | None = None
+    lexicon: str | None = None
+    variants: tuple[str, ...] = ()
+    sts: str | None = None
+    bitext: dict = field(default_factory=dict)
+
+    @property
+    def default_dataset(self) -> str | None:
+        if self.sts:
+            return "semrel"
+        return next(iter(self.bitext), None)
+
+    @property
+    def datasets(self) -> list[str]:
+        return (["semrel"] if self.sts else []) + list(self.bitext)
+
+    def stopword_set(self) -> frozenset[str]:
+        return load_stopwords(self.stopwords) if self.stopwords else frozenset()
+
+
+@lru_cache(maxsize=None)
+def registry() -> dict[str, Language]:
+    raw = yaml.safe_load((data_dir() / "languages.yaml").read_text(encoding="utf-8"))
+    langs = {}
+    for entry in raw["languages"]:
+        entry = dict(entry)
+        entry["aliases"] = tuple(entry.get("aliases") or ())
+        entry["variants"] = tuple(entry.get("variants") or ())
+        entry["bitext"] = dict(entry.get("bitext") or {})
+        entry["alphabet"] = entry.get("alphabet") or ""
+        langs[entry["code"]] = Language(**entry)
+    return langs
+
+
+@lru_cache(maxsize=None)
+def _alias_index() -> dict[str, str]:
+    index = {}
+    for lang in registry().values():
+        for name in (lang.code, lang.iso1, *lang.aliases):
+            if name:
+                index[name.lower()] = lang.code
+    return index
+
+
+def get_language(name: str) -> Language:
+    code = _alias_index().get(name.strip().lower().replace("_", "-"))
+    if code is None:
+        known = ", ".join(sorted(registry()))
+        raise AfroadvError(f"unknown language {name!r}; known: {known} (see `afroadv langs`)")
+    return registry()[code]
+
+
+@lru_cache(maxsize=None)
+def load_stopwords(name: str) -> frozenset[str]:
+    path: Path = data_dir() / "stopwords" / f"{name}.txt"
+    if not path.exists():
+        return frozenset()
+    return frozenset(w.strip().casefold() for w in path.read_text(encoding="utf-8").splitlines() if w.strip())

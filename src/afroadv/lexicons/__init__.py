@@ -1,0 +1,1 @@
+"""Bilingual lexicons (X→English) shipped in data/lexicons, and their induction from parallel text."""

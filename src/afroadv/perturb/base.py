@@ -1,0 +1,58 @@
+"""The Transformation contract and the registry recipes refer to by `kind`."""
+
+from __future__ import annotations
+
+import random
+from typing import ClassVar
+
+from afroadv.errors import AfroadvError
+from afroadv.langs import Language
+
+TRANSFORMATIONS: dict[str, type[Transformation]] = {}
+
+
+def register(cls: type[Transformation]) -> type[Transformation]:
+    TRANSFORMATIONS[cls.kind] = cls
+    return cls
+
+
+class Transformation:
+    """Rewrites one word. `applies` must be exact: a word it accepts is always changed by `apply`."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, lang: Language, **params):
+        self.lang = lang
+        if params:
+            raise AfroadvError(f"transformation {self.kind!r} takes no parameter(s) {', '.join(sorted(params))}")
+
+    def applies(self, word: str) -> bool:
+        raise NotImplementedError
+
+    def apply(self, word: str, rng: random.Random) -> str:
+        raise NotImplementedError
+
+    def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
+        """Up to `n` distinct rewrites of `word` (the attack's search space)."""
+        seen: dict[str, None] = {}
+        for _ in range(n * 3):
+            new = self.apply(word, rng)
+            if new != word:
+                seen.setdefault(new)
+            if len(seen) >= n:
+                break
+        return list(seen)
+
+    @property
+    def resource_versions(self) -> dict[str, str]:
+        return {}
+
+
+def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
+    # Import the modules that register kinds (kept here so recipe loading needs nothing else).
+    from afroadv.perturb import chars, codeswitch, diacritics, keyboard, lexsub, translit  # noqa: F401
+
+    cls = TRANSFORMATIONS.get(kind)
+    if cls is None:
+        raise AfroadvError(f"unknown transformation kind {kind!r}; known: {', '.join(sorted(TRANSFORMATIONS))}")
+    return cls(lang, **params)

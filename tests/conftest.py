@@ -1,0 +1,25 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the network: hub libraries run offline, caches live in a temp folder.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+from afroadv.resources import shared_data_dir  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = shared_data_dir()
+needs_shared = pytest.mark.skipif(SHARED is None, reason="needs ../shared/data beside the checkout (not in a user's clone)")
+
+
+def run_cli(*args, cwd=None, env=None):
+    """Run the real console entry point in a subprocess (exit codes, stderr, imports)."""
+    return subprocess.run(
+        [sys.executable, "-m", "afroadv.cli", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})},
+    )  # fmt: skip
