@@ -130,3 +130,15 @@ def test_langs_and_recipes_commands_list_everything():
     assert r.returncode == 0
     for name in ("charnoise", "keyboard", "diacritics", "codeswitch", "lexsub", "translit"):
         assert name in r.stdout
+
+
+def test_data_manifest_matches_the_shipped_files():
+    import hashlib
+
+    root = ROOT / "data"
+    manifest = json.loads((root / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["files"]
+    for entry in manifest["files"]:
+        path = root / entry["path"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], entry["path"]
+        assert entry["licence"] and entry["origin"]

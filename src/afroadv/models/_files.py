@@ -19,24 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from afroadv.errors import AfroadvError
-from afroadv.resources import sha256_file
+from afroadv.resources import cache_root, sha256_file
 
 BUILD_INFO = "afroadv_build.json"
 """Written into every folder we build; it carries the fingerprint so it is never recomputed."""
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _BIG = 64 << 20  # files above this are hashed once and memoised (weights), smaller ones every time
-
-
-def cache_root() -> Path:
-    """`$AFROADV_CACHE`, else `$XDG_CACHE_HOME/afroadv`, else `~/.cache/afroadv` (read on every call,
-    so tests can point it at a temporary folder)."""
-    env = os.environ.get("AFROADV_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "afroadv"
 
 
 def models_dir() -> Path:
@@ -156,7 +145,7 @@ def folder_fingerprint(folder: Path) -> str:
     )
     for p in files:
         rel = p.relative_to(folder).as_posix()
-        if rel.startswith(("onnx/", "openvino/")) or p.suffix in {".md", ".txt", ".onnx", ".msgpack", ".h5", ".ot"}:
+        if rel.startswith(("onnx/", "openvino/")) or p.suffix in {".md", ".onnx", ".msgpack", ".h5", ".ot"}:
             continue  # other runtimes' copies and docs do not change what we load
         if p.suffix in {".bin", ".safetensors", ".pt", ".pth"} and p.stat().st_size > _BIG:
             digest = _big_file_sha(p)

@@ -89,6 +89,11 @@ class ResolvedModel:
     config: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def source_is_dir(self) -> bool:
+        """Loaders get a folder (no hub code involved) rather than a hub id."""
+        return Path(self.source).is_dir()
+
+    @property
     def is_large(self) -> bool:
         """XL/XXL-class models: load with device_map='auto' and half precision on a GPU."""
         return self.arch == "XLMRobertaXLModel" or (self.params or 0) >= 1_000_000_000
@@ -232,6 +237,19 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
     )
 
 
+def _complete_weights(folder: Path) -> bool:
+    """True if every weights shard the folder's index names (or the single weights file) is there."""
+    for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+        p = folder / index
+        if p.is_file():
+            try:
+                shards = set(json.loads(p.read_text(encoding="utf-8"))["weight_map"].values())
+            except (OSError, ValueError, KeyError):
+                return False
+            return all((folder / s).is_file() for s in shards)
+    return (folder / "model.safetensors").is_file() or (folder / "pytorch_model.bin").is_file()
+
+
 def _kind_from_arch(arch: str | None) -> str:
     return "cross" if arch and arch.endswith("ForSequenceClassification") else "bi"
 
@@ -246,6 +264,29 @@ def _hub_offline() -> bool:
         pass
     return os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"} or \
         os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Quick DNS + TCP check of the hub endpoint, so a machine without network gets its answer in
+    seconds instead of after huggingface_hub's retries (about 25 s). Behind a proxy, assume yes and
+    let the normal download code decide."""
+    import socket
+    from urllib.parse import urlparse
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    try:
+        from huggingface_hub import constants
+
+        endpoint = constants.ENDPOINT
+    except ImportError:
+        endpoint = "https://huggingface.co"
+    url = urlparse(endpoint)
+    try:
+        with socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def download_advice(repo: str) -> str:
@@ -270,8 +311,13 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         if _hub_offline():
             raise AfroadvError(f"model {repo} is not in the local Hugging Face cache and hub access is off "
                                f"(HF_HUB_OFFLINE); {download_advice(repo)}")
+        if not _hub_reachable():
+            raise AfroadvError(f"model {repo} is not in the local Hugging Face cache and the hub cannot be "
+                               f"reached (no network); {download_advice(repo)}")
         try:
             snapshot = Path(hf_hub_download(repo, "config.json", revision=revision)).parent
+        except hf_errors.LocalEntryNotFoundError:  # raised after connection failures (subclass of EntryNotFound)
+            raise AfroadvError(f"could not reach the Hugging Face hub for {repo}; {download_advice(repo)}") from None
         except hf_errors.GatedRepoError:
             raise AfroadvError(f"model {repo} is gated on the hub: accept its licence and log in "
                                "(`huggingface-cli login`), or pass a local folder") from None
@@ -298,6 +344,8 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
             return None  # cached as "does not exist", or offline with nothing cached
         try:
             return _load_json(Path(hf_hub_download(repo, rel, revision=revision)), "model file")
+        except hf_errors.LocalEntryNotFoundError:
+            raise AfroadvError(f"could not fetch {rel} of {repo} from the hub; {download_advice(repo)}") from None
         except hf_errors.EntryNotFoundError:
             return None
         except Exception as e:
@@ -310,9 +358,16 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         raise AfroadvError(f"hub model {repo} has no usable config.json")
     commit = snapshot.name  # hub cache layout: .../snapshots/<commit>/config.json
     arch = (config.get("architectures") or [None])[0]
+    # A complete snapshot of a model we pool ourselves loads from the folder itself: no hub code,
+    # no network calls even when HF_HUB_OFFLINE is unset. Otherwise the hub libraries fetch what
+    # is missing (pinned to the cached commit).
+    tdir = snapshot / layout["subfolder"] if layout["subfolder"] else snapshot
+    complete = layout["pooling"] == "mean" and _complete_weights(tdir) and (
+        (tdir / "tokenizer.json").is_file() or (tdir / "sentencepiece.bpe.model").is_file()
+        or (tdir / "vocab.txt").is_file())
     return ResolvedModel(
         name=name,
-        source=repo,
+        source=str(snapshot) if complete else repo,
         model_id=repo,
         kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
         arch=arch,

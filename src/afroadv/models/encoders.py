@@ -1,0 +1,414 @@
+"""Encoders with one interface: `score_pairs([(s1, s2), ...]) -> np.ndarray`.
+
+`BiEncoder` embeds each sentence (mean pooling over the attention mask, L2-normalised) and scores
+a pair by cosine; `CrossEncoder` scores the pair jointly with a one-output regression head
+(sentence-transformers' CrossEncoder). Both sit on the embedding cache, so repeated sentences
+(clean vs perturbed sets, attack queries, reruns) are computed once.
+
+Why our own mean pooling rather than always sentence-transformers: raw XLM-R checkpoints (base to
+XXL) are plain transformers folders, and for them (and for mean-pooling sentence-transformers
+folders such as e5) one code path gives length-sorted batching, `torch.inference_mode()`,
+half precision and `device_map="auto"` on GPU. Models with other heads (LaBSE: CLS + Dense) run
+through sentence-transformers so their own modules apply.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from afroadv.errors import AfroadvError
+from afroadv.models.cache import EmbeddingCache, default_cache, namespace_name
+from afroadv.models.registry import ResolvedModel, download_advice, resolve_model
+
+
+_DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
+           "half": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16"}
+
+
+def pick_device(device: str | None = None) -> str:
+    """The requested device, else the first CUDA GPU, else CPU."""
+    import torch
+
+    if device:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise AfroadvError(f"device {device!r} requested but no CUDA GPU is available")
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(device: str, dtype: str | None = None) -> str:
+    """float32 on CPU (half precision is slow and lossy there); on GPU bf16 where supported, else fp16."""
+    import torch
+
+    if dtype is not None:
+        if dtype.lower() not in _DTYPES:
+            raise AfroadvError(f"unknown dtype {dtype!r}: use fp32, fp16 or bf16")
+        name = _DTYPES[dtype.lower()]
+        if name != "float32" and not device.startswith("cuda"):
+            raise AfroadvError(f"{dtype} needs a GPU; on {device} models run in fp32")
+        return name
+    if device.startswith("cuda"):
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    return "float32"
+
+
+def _dtype_kwargs(dtype: str) -> dict:
+    """transformers renamed `torch_dtype` to `dtype` in 4.56; pass whichever this version knows."""
+    import torch
+    import transformers
+    from packaging.version import Version
+
+    key = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
+    return {key: getattr(torch, dtype)}
+
+
+def _tokenizer_kwargs() -> dict:
+    """Silence transformers 4.57.3+'s false "mistral regex" warning for local XLM-R tokenizers."""
+    from transformers import PreTrainedTokenizerBase
+
+    return {"fix_mistral_regex": False} if hasattr(PreTrainedTokenizerBase, "_patch_mistral_regex") else {}
+
+
+def _load_error(rm: ResolvedModel, e: Exception) -> AfroadvError:
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    if not rm.local and any(w in first.lower() for w in ("connect", "offline", "internet", "resolve", "timed out",
+                                                         "cannot find the requested files")):
+        return AfroadvError(f"could not download {rm.source} ({first}); {download_advice(rm.source)}")
+    return AfroadvError(f"cannot load model {rm.name}: {first}")
+
+
+_LOADED: dict[tuple, object] = {}
+
+
+def _shared(key: tuple, loader):
+    """Reuse the last loaded model when another encoder asks for the same weights (same source,
+    revision, device, dtype, backend): evaluate/attack/sweep often build several encoders on one
+    model (different prefixes or caches), and loading is the slow part. Only one model is kept,
+    and it is dropped *before* a different one loads, so two large models never sit in memory
+    together because of this memo."""
+    if key in _LOADED:
+        return _LOADED[key]
+    _LOADED.clear()
+    value = loader()
+    _LOADED[key] = value
+    return value
+
+
+def release_loaded_models() -> None:
+    """Forget the memoised model (e.g. before loading something large by other means)."""
+    _LOADED.clear()
+
+
+def _as_resolved(model: str | ResolvedModel, kind: str | None, trust_remote_code: bool,
+                 revision: str | None) -> ResolvedModel:
+    if isinstance(model, ResolvedModel):
+        return model
+    return resolve_model(model, kind=kind, trust_remote_code=trust_remote_code, revision=revision)
+
+
+class BiEncoder:
+    """Sentence embeddings (float32, L2-normalised) and cosine pair scores.
+
+    The model loads lazily, on the first text the cache does not already hold, so a fully cached
+    rerun never loads weights. `texts_encoded` / `batches_run` count real model work."""
+
+    def __init__(self, model: str | ResolvedModel, *, device: str | None = None, dtype: str | None = None,
+                 batch_size: int = 32, max_length: int | None = None, prefix: str | None = None,
+                 cache: EmbeddingCache | bool | None = True, backend: str = "auto",
+                 trust_remote_code: bool = False, revision: str | None = None):
+        self.resolved = _as_resolved(model, "bi", trust_remote_code, revision)
+        if backend not in ("auto", "transformers", "sentence-transformers"):
+            raise AfroadvError(f"backend must be auto, transformers or sentence-transformers, not {backend!r}")
+        if backend == "auto":
+            backend = "transformers" if self.resolved.pooling == "mean" else "sentence-transformers"
+        self.backend = backend
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, dtype)
+        self.batch_size = int(batch_size)
+        self.max_length = int(max_length or self.resolved.max_seq_length or 512)
+        self.prefix = self.resolved.query_prefix if prefix is None else prefix
+        if cache is True:
+            cache = default_cache()
+        self.cache: EmbeddingCache | None = cache or None
+        self.namespace = namespace_name(
+            kind="bi", model=self.resolved.model_id, fingerprint=self.resolved.fingerprint, prefix=self.prefix,
+            max_length=self.max_length, lower=self.resolved.do_lower_case, dtype=self.dtype,
+            pooling="mean" if backend == "transformers" else "st-modules",
+        )
+        self.texts_encoded = 0
+        self.batches_run = 0
+        self._model = None
+        self._tokenizer = None
+        self._st = None
+        self._dim: int | None = None
+
+    # ------------------------------------------------------------------ loading
+    @property
+    def model_id(self) -> str:
+        return self.resolved.model_id
+
+    @property
+    def fingerprint(self) -> str:
+        return self.resolved.fingerprint
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None or self._st is not None
+
+    def load(self) -> "BiEncoder":
+        """Load weights now (otherwise it happens on the first uncached text)."""
+        if self.loaded:
+            return self
+        rm = self.resolved
+        key = ("bi", self.backend, rm.source, rm.revision, rm.subfolder, rm.fingerprint, self.device, self.dtype)
+        if self.backend == "transformers":
+            self._tokenizer, self._model = _shared(key, self._load_transformers)
+            self._dim = int(self._model.config.hidden_size)
+            limit = getattr(self._tokenizer, "model_max_length", None)
+            if isinstance(limit, int) and 0 < limit < self.max_length:
+                self.max_length = limit
+        else:
+            self._st = _shared(key, self._load_sentence_transformers)
+            getdim = getattr(self._st, "get_embedding_dimension", None) or \
+                getattr(self._st, "get_sentence_embedding_dimension", None)
+            self._dim = int(getdim()) if getdim and getdim() else None
+            limit = getattr(self._st, "_afroadv_limit", None)
+            if isinstance(limit, int) and 0 < limit < self.max_length:
+                self.max_length = limit
+        return self
+
+    def _use_device_map(self) -> bool:
+        if not (self.device.startswith("cuda") and self.resolved.is_large):
+            return False
+        try:
+            import accelerate  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def _load_transformers(self):
+        from transformers import AutoModel, AutoTokenizer
+
+        rm = self.resolved
+        kw = {"trust_remote_code": rm.trust_remote_code}
+        if rm.revision and not rm.source_is_dir:
+            kw["revision"] = rm.revision
+        if rm.subfolder:
+            kw["subfolder"] = rm.subfolder
+        model_kw = dict(kw, **_dtype_kwargs(self.dtype))
+        if self._use_device_map():
+            model_kw["device_map"] = "auto"
+        try:
+            tok = AutoTokenizer.from_pretrained(rm.source, **kw, **_tokenizer_kwargs())
+            model = AutoModel.from_pretrained(rm.source, **model_kw)
+        except AfroadvError:
+            raise
+        except Exception as e:  # OSError, ValueError, EnvironmentError from transformers
+            raise _load_error(rm, e) from None
+        if "device_map" not in model_kw:
+            model.to(self.device)
+        model.eval()
+        return tok, model
+
+    def _load_sentence_transformers(self):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise AfroadvError("this model needs sentence-transformers: pip install 'afroadv[ml]'") from None
+        rm = self.resolved
+        kw = {"device": self.device, "trust_remote_code": rm.trust_remote_code}
+        if rm.revision and not rm.source_is_dir:
+            kw["revision"] = rm.revision
+        if self.dtype != "float32":
+            kw["model_kwargs"] = _dtype_kwargs(self.dtype)
+        try:
+            st = SentenceTransformer(rm.source, **kw)
+        except AfroadvError:
+            raise
+        except Exception as e:
+            raise _load_error(rm, e) from None
+        st.eval()
+        st._afroadv_limit = st.max_seq_length  # the model's own limit; encoders may ask for less
+        return st
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            if self.resolved.hidden_size and self.backend == "transformers":
+                return int(self.resolved.hidden_size)
+            self.load()
+        return int(self._dim or 0)
+
+    # ------------------------------------------------------------------ encoding
+    def _prepare(self, texts: Sequence[str]) -> list[str]:
+        out = [self.prefix + t for t in texts]
+        return [t.lower() for t in out] if self.resolved.do_lower_case else out
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        inputs = self._prepare(texts)
+        self.texts_encoded += len(texts)
+        if self._st is not None:
+            self.batches_run += -(-len(texts) // self.batch_size)
+            self._st.max_seq_length = self.max_length  # the loaded model may be shared by encoders
+            emb = self._st.encode(inputs, batch_size=self.batch_size, convert_to_numpy=True,
+                                  normalize_embeddings=True, show_progress_bar=False)
+            return np.asarray(emb, dtype=np.float32)
+        return self._encode_transformers(inputs)
+
+    def _encode_transformers(self, inputs: list[str]) -> np.ndarray:
+        import torch
+        import torch.nn.functional as F
+
+        tok, model = self._tokenizer, self._model
+        # Sort by token length so each batch pads to similar lengths (much less wasted compute).
+        lengths = [len(ids) for ids in tok(inputs, truncation=True, max_length=self.max_length,
+                                           add_special_tokens=True)["input_ids"]]
+        order = np.argsort(-np.asarray(lengths), kind="stable")
+        out = np.empty((len(inputs), self._dim), dtype=np.float32)
+        in_device = model.get_input_embeddings().weight.device
+        with torch.inference_mode():
+            for start in range(0, len(inputs), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                batch = tok([inputs[i] for i in idx], padding=True, truncation=True,
+                            max_length=self.max_length, return_tensors="pt")
+                batch = {k: v.to(in_device) for k, v in batch.items()}
+                hidden = model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].to(hidden.device).unsqueeze(-1).float()
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = F.normalize(pooled, p=2, dim=1).cpu().numpy()
+                self.batches_run += 1
+        return out
+
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised; the prefix (e5: "query: ") is added here, not by callers."""
+        texts = list(texts)
+        if any(not isinstance(t, str) for t in texts):
+            raise AfroadvError("encode() takes a list of strings")
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.cache is None:
+            unique = list(dict.fromkeys(texts))
+            vecs = self._encode_uncached(unique)
+            pos = {t: i for i, t in enumerate(unique)}
+            return vecs[[pos[t] for t in texts]]
+        return self.cache.get_or_compute(self.namespace, texts, self._encode_uncached)
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Cosine similarity of each pair, float32 in [-1, 1]; both sides are encoded in one call so
+        a sentence shared by several pairs is encoded once."""
+        pairs = list(pairs)
+        if not pairs:
+            return np.zeros((0,), dtype=np.float32)
+        left = [p[0] for p in pairs]
+        right = [p[1] for p in pairs]
+        emb = self.encode(left + right)
+        a, b = emb[: len(pairs)], emb[len(pairs):]
+        return np.clip((a * b).sum(axis=1), -1.0, 1.0).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"BiEncoder({self.model_id!r}, backend={self.backend}, device={self.device}, dtype={self.dtype})"
+
+
+class CrossEncoder:
+    """Joint pair scorer: sentence-transformers CrossEncoder with a one-output (regression) head.
+
+    Pair scores are cached like embeddings (a one-element vector per ordered pair)."""
+
+    def __init__(self, model: str | ResolvedModel, *, device: str | None = None, dtype: str | None = None,
+                 batch_size: int = 32, max_length: int | None = None,
+                 cache: EmbeddingCache | bool | None = True, trust_remote_code: bool = False,
+                 revision: str | None = None):
+        self.resolved = _as_resolved(model, "cross", trust_remote_code, revision)
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, dtype)
+        self.batch_size = int(batch_size)
+        self.max_length = int(max_length or self.resolved.max_seq_length or 512)
+        if cache is True:
+            cache = default_cache()
+        self.cache: EmbeddingCache | None = cache or None
+        self.namespace = namespace_name(kind="cross", model=self.resolved.model_id,
+                                        fingerprint=self.resolved.fingerprint, max_length=self.max_length,
+                                        dtype=self.dtype)
+        self.pairs_scored = 0
+        self._ce = None
+
+    @property
+    def model_id(self) -> str:
+        return self.resolved.model_id
+
+    @property
+    def fingerprint(self) -> str:
+        return self.resolved.fingerprint
+
+    def load(self) -> "CrossEncoder":
+        if self._ce is not None:
+            return self
+        try:
+            from sentence_transformers import CrossEncoder as STCrossEncoder
+        except ImportError:
+            raise AfroadvError("cross-encoders need sentence-transformers: pip install 'afroadv[ml]'") from None
+        rm = self.resolved
+        kw = {"device": self.device, "trust_remote_code": rm.trust_remote_code, "max_length": self.max_length}
+        if rm.revision and not rm.source_is_dir:
+            kw["revision"] = rm.revision
+        if self.dtype != "float32":
+            kw["model_kwargs"] = _dtype_kwargs(self.dtype)
+        try:
+            ce = STCrossEncoder(rm.source, **kw)
+        except AfroadvError:
+            raise
+        except Exception as e:
+            raise _load_error(rm, e) from None
+        n_labels = getattr(getattr(ce, "config", None), "num_labels", None) or getattr(ce, "num_labels", 1)
+        if n_labels != 1:
+            raise AfroadvError(f"{rm.name} is a {n_labels}-label classifier; a cross-encoder for similarity "
+                               "needs one regression output")
+        self._ce = ce
+        return self
+
+    def _score_uncached(self, keys: list[str]) -> np.ndarray:
+        self.load()
+        pairs = [tuple(json.loads(k)) for k in keys]
+        self.pairs_scored += len(pairs)
+        import torch
+
+        with torch.inference_mode():
+            scores = self._ce.predict(pairs, batch_size=self.batch_size, convert_to_numpy=True,
+                                      show_progress_bar=False)
+        return np.asarray(scores, dtype=np.float32).reshape(-1, 1)
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """One score per ordered pair (the model's own activation, e.g. sigmoid to 0..1)."""
+        keys = [json.dumps([p[0], p[1]], ensure_ascii=False) for p in pairs]
+        if not keys:
+            return np.zeros((0,), dtype=np.float32)
+        if self.cache is None:
+            unique = list(dict.fromkeys(keys))
+            vals = self._score_uncached(unique)[:, 0]
+            pos = {k: i for i, k in enumerate(unique)}
+            return vals[[pos[k] for k in keys]]
+        return self.cache.get_or_compute(self.namespace, keys, self._score_uncached)[:, 0]
+
+    def __repr__(self) -> str:
+        return f"CrossEncoder({self.model_id!r}, device={self.device}, dtype={self.dtype})"
+
+
+def load_encoder(model: str | ResolvedModel, *, kind: str | None = None, **kwargs) -> BiEncoder | CrossEncoder:
+    """Resolve `model` and wrap it in the encoder its kind calls for (kwargs go to the encoder)."""
+    rm = model if isinstance(model, ResolvedModel) else resolve_model(
+        model, kind=kind, trust_remote_code=kwargs.pop("trust_remote_code", False), revision=kwargs.pop("revision", None))
+    if kind and rm.kind != kind:
+        from dataclasses import replace
+
+        rm = replace(rm, kind=kind)
+    if rm.kind == "cross":
+        kwargs.pop("prefix", None)
+        kwargs.pop("backend", None)
+        return CrossEncoder(rm, **kwargs)
+    return BiEncoder(rm, **kwargs)
