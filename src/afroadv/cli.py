@@ -93,6 +93,86 @@ def recipes():
     _console().print(table)
 
 
+def _split_list(values: list[str] | None) -> list[str]:
+    """`--recipe a,b --recipe c` → [a, b, c]."""
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@app.command()
+def evaluate(
+    model: list[str] = typer.Option(["e5-small"], "--model", "-m", help="Alias (see `afroadv models`), local folder or hub id; repeat or comma-separate for a size comparison."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language to generate sets for (with --recipe)."),
+    recipe: Optional[list[str]] = typer.Option(None, "--recipe", "-r", help="Recipes, comma-separated or repeated: charnoise,codeswitch ... ('all' = every recipe the language supports)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate; also tweets | bible | news (invariance sets for unlabelled text)."),
+    split: str = typer.Option("test", "--split"),
+    sets: Optional[list[Path]] = typer.Option(None, "--sets", help="Score sets written by `afroadv generate` / `afroadv attack` instead of generating."),
+    seed: int = typer.Option(0, "--seed", help="Seed for perturbations and bootstrap resampling."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="bi | cross: force how a folder or hub model scores pairs."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a hub model's own Python code to run (off by default)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
+):
+    """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
+
+    Gold STS → Spearman/Pearson ×100; bitext → retrieval accuracy@1 (both directions);
+    unlabelled text → cosine margin between a sentence and its perturbed self vs random pairs.
+
+    Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
+    """
+    from afroadv.evaluate import build_sets, evaluate as run, format_table, read_sets, write_results
+
+    models = _split_list(model)
+    recipes = _split_list(recipe)
+    if sets:
+        eval_sets = read_sets(list(sets))
+    else:
+        if not lang or not recipes:
+            raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
+        if recipes == ["all"]:
+            from afroadv.langs import get_language
+            from afroadv.perturb import list_recipes
+
+            recipes = [r.name for r in list_recipes() if r.supports(get_language(lang))]
+        eval_sets = build_sets(lang, recipes, dataset, split, seed, limit)
+    doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
+              trust_remote_code=trust_remote_code)
+    write_results(out, doc)
+    typer.echo(format_table(doc))
+    typer.echo(f"results: {out}")
+
+
+@app.command()
+def models():
+    """List model aliases: hub id, parameters, kind, and whether they work offline here."""
+    from rich.table import Table
+
+    from afroadv.models import list_models
+
+    table = Table(title="afroadv models (or pass a local folder / hub id)")
+    for col in ("alias", "hub id", "parameters", "kind", "offline", "note"):
+        table.add_column(col)
+    for m in list_models():
+        params = f"{m.params / 1e9:.1f}B" if m.params >= 1e9 else f"{m.params / 1e6:.0f}M"
+        table.add_row(m.alias, m.hub_id, params, m.kind, "yes" if m.offline else "hub", m.note)
+    _console().print(table)
+
+
+@app.command()
+def report(
+    results: list[Path] = typer.Argument(..., help="Results files from `afroadv evaluate` (later files win on the same cell)."),
+    out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder: report.md, report.html, PNG plots."),
+):
+    """Markdown + one self-contained HTML page with plots: drop by recipe × language, drop vs model size."""
+    from afroadv.report import build_report
+
+    written = build_report(list(results), out)
+    for name, path in written.items():
+        typer.echo(f"{name}: {path}")
+
+
 @lexicon_app.command("induce")
 def lexicon_induce(
     src: Path = typer.Option(..., "--src", help="X-language text, one sentence per line."),

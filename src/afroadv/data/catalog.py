@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from afroadv.data.pairs import Pair
-from afroadv.data.readers import read_bitext, read_pairs_file, read_semrel
+from afroadv.data.readers import read_bitext, read_invariance, read_pairs_file, read_semrel
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language
 from afroadv.resources import data_dir, shared_data_dir
@@ -15,7 +15,12 @@ DATASETS = {
     "semrel": "SemRel 2024 gold semantic relatedness (score 0–1, Spearman); afr amh hau kin (+eng from ../shared)",
     "tatoeba": "Tatoeba X–English everyday sentence pairs (bitext retrieval; XTREME-R)",
     "ntrex": "NTREX-128 news sentences X–English (bitext retrieval), 1997 lines",
+    # out-of-domain text without gold labels → invariance sets (a sentence vs its perturbed self)
+    "tweets": "AfriSenti tweets (dev split): social-media text, invariance set",
+    "bible": "New Testament verses: religious text, invariance set",
+    "news": "NTREX-128 news sentences (the African side alone), invariance set",
 }
+INVARIANCE_SETS = ("tweets", "bible", "news")
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,30 @@ def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
     return root / f"newstest2019-ref.{code}.txt", root / "newstest2019-src.eng.txt"
 
 
+def _ood_file(name: str, lang: Language) -> Path | None:
+    if name == "news":
+        return _bitext_files("ntrex", lang)[0] if "ntrex" in lang.bitext else None
+    folder = {"tweets": "afrisenti", "bible": "bible"}[name]
+    path = data_dir() / "ood" / folder / f"{lang.code}.tsv"
+    return path if path.exists() else None
+
+
+def available_datasets(lang: Language) -> list[str]:
+    return lang.datasets + [n for n in INVARIANCE_SETS if _ood_file(n, lang)]
+
+
 def load_dataset(lang: Language, dataset: str | None = None, split: str = "test") -> LoadedDataset:
     """`dataset` is a catalogue id (semrel, tatoeba, ntrex), a file path, or None for the language's default."""
     name = dataset or lang.default_dataset
     if name is None:
         raise AfroadvError(f"{lang.code} has no shipped dataset; pass --dataset PATH (csv/tsv/jsonl with sentence1,sentence2)")
+    if name in INVARIANCE_SETS:
+        path = _ood_file(name, lang)
+        if path is None:
+            have = ", ".join(available_datasets(lang)) or "none"
+            raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
+        pairs = read_invariance(path, lang.code, f"{name}-{lang.code}")
+        return LoadedDataset(name, "test", pairs, (path,), None)
     if name in DATASETS:
         if name == "semrel":
             if not lang.sts:
@@ -58,7 +82,7 @@ def load_dataset(lang: Language, dataset: str | None = None, split: str = "test"
             path = _semrel_file(lang, split)
             return LoadedDataset("semrel", split, read_semrel(path, lang.code), (path,), (0.0, 1.0))
         if name not in lang.bitext:
-            have = ", ".join(lang.datasets) or "none"
+            have = ", ".join(available_datasets(lang)) or "none"
             raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
         src, eng = _bitext_files(name, lang)
         pairs = read_bitext(src, eng, lang.code, f"{name}-{lang.code}")

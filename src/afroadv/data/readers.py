@@ -162,6 +162,25 @@ def read_bitext(src: Path, eng: Path, lang: str, id_prefix: str) -> list[Pair]:
     return pairs
 
 
+def read_invariance(path: Path, lang: str, id_prefix: str) -> list[Pair]:
+    """Unlabelled text (a TSV with a text column — tweet / text — or one sentence per line) as
+    invariance pairs: sentence1 is perturbed, sentence2 keeps the original."""
+    path = Path(path)
+    lines = _read_text(path).splitlines()
+    if path.suffix == ".tsv" and lines:
+        header = lines[0].split("\t")
+        col = next((i for i, c in enumerate(header) if c in ("tweet", "text", "sentence")), None)
+        if col is None:
+            raise AfroadvError(f"{path}: missing text column (tweet, text or sentence)")
+        texts = [(f"{id_prefix}-{i}", row.split("\t")[col] if len(row.split("\t")) > col else "") for i, row in enumerate(lines[1:], 1)]
+    else:
+        texts = [(f"{id_prefix}-{i}", line) for i, line in enumerate(lines, 1)]
+    pairs = [Pair(pid, lang, "invariance", nfc(t.strip()), nfc(t.strip()), None) for pid, t in texts if t.strip()]
+    if not pairs:
+        raise AfroadvError(f"{path}: no text")
+    return pairs
+
+
 def read_pairs_file(path: Path, lang: str) -> list[Pair]:
     """Read a user-supplied file, telling SemRel CSV, STS-B TSV and generic tables apart by content."""
     path = Path(path)

@@ -11,6 +11,12 @@ from pathlib import Path
 from afroadv.errors import AfroadvError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: Path):
     """Yield a temp path in the destination folder; rename it onto `path` only if the block succeeds."""
@@ -21,6 +27,7 @@ def atomic_path(path: Path):
         raise AfroadvError(f"cannot create folder {path.parent}: {e.strerror}") from None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)

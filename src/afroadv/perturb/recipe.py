@@ -323,8 +323,8 @@ class Perturber:
         return TextResult(nfc("".join(parts)), len(word_positions), len(eligible), tuple(changes))
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
-        if pair.task == "bitext":
-            return True, False  # only the African-language side; its English translation is the anchor
+        if pair.task in ("bitext", "invariance"):
+            return True, False  # only the African-language side; the other is the untouched anchor
         return self.recipe.sides in ("both", "first"), self.recipe.sides in ("both", "second")
 
     def perturb_pair(self, pair: Pair, seed: int) -> tuple[Pair, TextResult | None, TextResult | None]:

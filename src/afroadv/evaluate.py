@@ -1,0 +1,339 @@
+"""Evaluation: score clean and perturbed sets with one or more encoders and report the drop with a
+paired bootstrap CI — Spearman/Pearson for gold-scored STS, retrieval accuracy@1 for bitext, and
+self-vs-random cosine margins for unlabelled (invariance) text.
+
+Every unique sentence is encoded once per model: the embedding cache sits under the encoder, and all
+sets of a run are encoded in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from afroadv import __version__
+from afroadv.data.catalog import load_dataset
+from afroadv.data.writers import manifest_path, write_text_atomic
+from afroadv.errors import AfroadvError
+from afroadv.generate import COLUMNS, pairs_sha256, perturb_pairs
+from afroadv.langs import get_language
+from afroadv.metrics import (
+    N_BOOTSTRAP,
+    accuracy_drop_ci,
+    bootstrap_indices,
+    metric_ci,
+    paired_drop_ci,
+    pearson,
+    retrieval_hits,
+    spearman,
+)
+from afroadv.perturb.recipe import load_recipe
+
+RESULTS_KIND = "evaluation-results"
+
+
+@dataclass
+class EvalSet:
+    """One perturbed set and the clean pairs it was made from (row-aligned)."""
+
+    lang: str
+    dataset: str
+    task: str
+    recipe: str
+    ids: list[str]
+    clean: list[tuple[str, str]]
+    perturbed: list[tuple[str, str]]
+    scores: list[float | None]
+    edit_rate: float
+    changed_share: float
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.lang, self.dataset, self.task)
+
+
+def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict) -> EvalSet:
+    n = len(records)
+    return EvalSet(
+        lang=lang,
+        dataset=dataset,
+        task=records[0]["task"],
+        recipe=records[0]["recipe"],
+        ids=[r["source_id"] for r in records],
+        clean=[(r["orig_sentence1"], r["orig_sentence2"]) for r in records],
+        perturbed=[(r["sentence1"], r["sentence2"]) for r in records],
+        scores=[r["score"] for r in records],
+        edit_rate=float(np.mean([r["edit_rate"] for r in records])) if n else 0.0,
+        changed_share=float(np.mean([bool(r["changed"]) for r in records])) if n else 0.0,
+        provenance=provenance,
+    )
+
+
+def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
+    """Generate each recipe's set in memory from the same clean pairs."""
+    language = get_language(lang)
+    perturbers = [load_recipe(r).perturber(language) for r in recipes]  # validate all before any work
+    ds = load_dataset(language, dataset, split)
+    pairs = ds.pairs[:limit] if limit else ds.pairs
+    sets = []
+    for p in perturbers:
+        records = perturb_pairs(p, pairs, seed)
+        provenance = {
+            "recipe": p.recipe.name,
+            "parameters": p.recipe.params(),
+            "lexicons": p.resource_versions,
+            "seed": seed,
+            "input_sha256": pairs_sha256(pairs),
+            "split": ds.split,
+        }
+        sets.append(_from_records(records, language.code, ds.name, provenance))
+    return sets
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def read_sets(paths: list[Path]) -> list[EvalSet]:
+    """Sets written by `afroadv generate` or `afroadv attack` (JSONL/Parquet + manifest)."""
+    sets = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise AfroadvError(f"set file not found: {path}")
+        mpath = manifest_path(path)
+        manifest = {}
+        if mpath.exists():
+            try:
+                manifest = json.loads(mpath.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                raise AfroadvError(f"{mpath}: not valid JSON") from None
+            made_by = manifest.get("afroadv_version", "")
+            if _major_minor(made_by) != _major_minor(__version__):
+                raise AfroadvError(f"{path} was made by afroadv {made_by or '?'}; this is {__version__}: regenerate it")
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            records = pq.read_table(path).to_pylist()
+        else:
+            records = []
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise AfroadvError(f"{path}:{i}: malformed JSON ({e.msg})") from None
+        if not records:
+            raise AfroadvError(f"{path}: empty set")
+        missing = [c for c in COLUMNS if c not in records[0]]
+        if missing:
+            raise AfroadvError(f"{path}: not an afroadv set (missing {', '.join(missing)})")
+        if len({r["lang"] for r in records}) != 1 or len({r["recipe"] for r in records}) != 1:
+            raise AfroadvError(f"{path}: a set holds one language and one recipe")
+        dataset = (manifest.get("dataset") or {}).get("name") or path.stem
+        provenance = {"file": path.name, "recipe": manifest.get("recipe"), "seed": manifest.get("seed"),
+                      "input_sha256": manifest.get("input_sha256"), "lexicons": manifest.get("lexicons")}
+        sets.append(_from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance))
+    return sets
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+def _ci(ci) -> list[float]:
+    return [_r(ci[0]), _r(ci[1])]
+
+
+class _Scorer:
+    """Embeds/scores through one encoder; texts are gathered first so each is computed once."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.bi = hasattr(encoder, "encode")
+        self._emb: dict[str, np.ndarray] = {}
+        self._pair_scores: dict[tuple[str, str], float] = {}
+
+    def prefetch(self, sets: list[EvalSet]) -> None:
+        if self.bi:
+            texts = list(OrderedDict.fromkeys(t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair))
+            for t, v in zip(texts, self.encoder.encode(texts)):
+                self._emb[t] = v
+        else:
+            pairs = list(OrderedDict.fromkeys(p for s in sets for p in (*s.clean, *s.perturbed)))
+            for p, v in zip(pairs, self.encoder.score_pairs(pairs)):
+                self._pair_scores[p] = float(v)
+
+    def emb(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._emb[t] for t in texts])
+
+    def pair_scores(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        if self.bi:
+            a, b = self.emb([p[0] for p in pairs]), self.emb([p[1] for p in pairs])
+            return (a * b).sum(axis=1)
+        missing = [p for p in pairs if p not in self._pair_scores]
+        if missing:
+            for p, v in zip(missing, self.encoder.score_pairs(missing)):
+                self._pair_scores[p] = float(v)
+        return np.array([self._pair_scores[p] for p in pairs])
+
+
+def _hits(scorer: _Scorer, pairs: list[tuple[str, str]]) -> np.ndarray:
+    """Per pair: mean of the X→English and English→X retrieval hits (XTREME-R Tatoeba style)."""
+    x = scorer.emb([p[0] for p in pairs])
+    e = scorer.emb([p[1] for p in pairs])
+    return (retrieval_hits(x, e) + retrieval_hits(e, x)) / 2
+
+
+def _sts_rows(scorer, sets, base, n_boot, seed):
+    rows = []
+    ref = max(sets, key=lambda s: len(s.ids))
+    gold = np.array(ref.scores, float)
+    clean_pred = scorer.pair_scores(ref.clean)
+    rows.append({**base, "recipe": "clean", "n": len(gold), "spearman": _r(spearman(gold, clean_pred)),
+                 "pearson": _r(pearson(gold, clean_pred)), "spearman_ci": _ci(metric_ci(gold, clean_pred, n_boot=n_boot, seed=seed))})
+    for s in sets:
+        g = np.array(s.scores, float)
+        c, p = scorer.pair_scores(s.clean), scorer.pair_scores(s.perturbed)
+        drop, ci = paired_drop_ci(g, c, p, "spearman", n_boot=n_boot, seed=seed)
+        rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)), "pearson": _r(pearson(g, p)),
+                     "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=seed)), "clean_spearman": _r(spearman(g, c)),
+                     "drop": _r(drop), "drop_ci": _ci(ci), "pearson_drop": _r(pearson(g, c) - pearson(g, p)),
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+    return rows
+
+
+def _bitext_rows(scorer, sets, base, n_boot, seed):
+    if not scorer.bi:
+        raise AfroadvError("bitext retrieval needs a bi-encoder (a cross-encoder cannot embed sentences)")
+    ref = max(sets, key=lambda s: len(s.ids))
+    clean = _hits(scorer, ref.clean)
+    idx = bootstrap_indices(len(clean), n_boot, seed)
+    rows = [{**base, "recipe": "clean", "n": len(clean), "accuracy": _r(100 * clean.mean()),
+             "accuracy_ci": _ci(np.percentile(100 * clean[idx].mean(axis=1), [2.5, 97.5]))}]
+    for s in sets:
+        c, p = _hits(scorer, s.clean), _hits(scorer, s.perturbed)
+        drop, ci = accuracy_drop_ci(c, p, n_boot=n_boot, seed=seed)
+        idx = bootstrap_indices(len(p), n_boot, seed)
+        rows.append({**base, "recipe": s.recipe, "n": len(p), "accuracy": _r(100 * p.mean()),
+                     "accuracy_ci": _ci(np.percentile(100 * p[idx].mean(axis=1), [2.5, 97.5])),
+                     "clean_accuracy": _r(100 * c.mean()), "drop": _r(drop), "drop_ci": _ci(ci),
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+    return rows
+
+
+def _invariance_rows(scorer, sets, base, n_boot, seed):
+    rows = []
+    for s in sets:
+        n = len(s.ids)
+        if n < 2:
+            raise AfroadvError(f"invariance set {s.dataset}/{s.recipe} needs at least 2 sentences")
+        originals = [c[0] for c in s.clean]
+        perm = np.random.default_rng(seed).permutation(n)
+        perm = np.where(perm == np.arange(n), (perm + 1) % n, perm)  # never a sentence with itself
+        self_cos = scorer.pair_scores([(p[0], o) for p, o in zip(s.perturbed, originals)])
+        rand_cos = scorer.pair_scores([(originals[i], originals[j]) for i, j in enumerate(perm)])
+        margins = self_cos - rand_cos
+        idx = bootstrap_indices(n, n_boot, seed)
+        rows.append({**base, "recipe": s.recipe, "n": n, "mean_cos_self": _r(self_cos.mean()),
+                     "mean_cos_random": _r(rand_cos.mean()), "margin": _r(margins.mean()),
+                     "margin_ci": _ci(np.percentile(margins[idx].mean(axis=1), [2.5, 97.5])),
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+    return rows
+
+
+def _model_params(encoder, resolved) -> int | None:
+    if resolved.params:
+        return int(resolved.params)
+    model = getattr(encoder, "_model", None) or getattr(encoder, "_st", None) or getattr(encoder, "model", None)
+    try:
+        return int(sum(p.numel() for p in model.parameters()))
+    except Exception:
+        return None
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def evaluate(
+    models: list[str],
+    sets: list[EvalSet],
+    *,
+    n_boot: int = N_BOOTSTRAP,
+    seed: int = 0,
+    batch_size: int = 32,
+    trust_remote_code: bool = False,
+    device: str | None = None,
+    kind: str | None = None,
+    quiet: bool = False,
+) -> dict:
+    """Score every set with every model; returns the results document (see RESULTS_KIND)."""
+    from afroadv.models import default_cache, load_encoder, resolve_model
+
+    if not sets:
+        raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
+    if not models:
+        raise AfroadvError("no model given")
+    resolved = [resolve_model(m, kind=kind, trust_remote_code=trust_remote_code) for m in models]  # fail fast
+    cache = default_cache()
+    groups: dict[tuple, list[EvalSet]] = OrderedDict()
+    for s in sets:
+        groups.setdefault(s.key, []).append(s)
+    results, model_info = [], []
+    start = time.perf_counter()
+    for name, rm in zip(models, resolved):
+        encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device)
+        scorer = _Scorer(encoder)
+        hits0, misses0 = cache.hits, cache.misses
+        t0 = time.perf_counter()
+        if not quiet:
+            n_texts = len({t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair})
+            _say(f"[{name}] encoding {n_texts} unique sentences from {len(sets)} set(s) ...")
+        scorer.prefetch(sets)
+        params = _model_params(encoder, rm)
+        for (lang, dataset, task), group in groups.items():
+            base = {"model": name, "model_id": rm.model_id, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
+            fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
+            if fn is None:
+                raise AfroadvError(f"unknown task {task!r} in set {dataset}")
+            results.extend(fn(scorer, group, base, n_boot, seed))
+        model_info.append({"model": name, "model_id": rm.model_id, "fingerprint": rm.fingerprint, "params": params,
+                           "kind": getattr(rm, "kind", None), "seconds": round(time.perf_counter() - t0, 2),
+                           "texts_encoded": getattr(encoder, "texts_encoded", None),
+                           "cache": {"hits": cache.hits - hits0, "misses": cache.misses - misses0}})
+    manifest = {
+        "afroadv_version": __version__,
+        "seed": seed,
+        "bootstrap": {"n": n_boot, "ci": 0.95, "paired": True},
+        "models": model_info,
+        "sets": [{"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "n": len(s.ids), **s.provenance}
+                 for s in sets],
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    return {"afroadv_version": __version__, "kind": RESULTS_KIND, "results": results, "manifest": manifest}
+
+
+def write_results(out: Path, doc: dict) -> None:
+    write_text_atomic(Path(out), json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+def format_table(doc: dict) -> str:
+    """A plain-text table of the results for the terminal."""
+    lines = []
+    for r in doc["results"]:
+        if r["task"] == "sts":
+            val = f"spearman {r['spearman']:6.2f}"
+        elif r["task"] == "bitext":
+            val = f"accuracy {r['accuracy']:6.2f}"
+        else:
+            val = f"margin   {r['margin']:6.3f} [{r['margin_ci'][0]:.3f}, {r['margin_ci'][1]:.3f}]"
+        drop = f"  drop {r['drop']:6.2f} [{r['drop_ci'][0]:6.2f}, {r['drop_ci'][1]:6.2f}]" if "drop" in r else ""
+        lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}{drop}")
+    return "\n".join(lines)
