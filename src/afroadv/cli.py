@@ -63,17 +63,21 @@ def langs():
     from rich.table import Table
 
     from afroadv.langs import registry
-    from afroadv.lexicons.store import load_lexicon
+    from afroadv.data.catalog import available_datasets
+    from afroadv.lexicons.store import lexicon_coverage, load_lexicon
 
-    table = Table(title="afroadv languages")
-    for col in ("code", "aliases", "name", "script", "default set", "datasets", "keyboard", "stop words", "lexicon words"):
+    table = Table(title="afroadv languages (coverage: lexicon share of SemRel test word types / tokens)")
+    for col in ("code", "aliases", "name", "script", "default set", "datasets", "keyboard", "stop words", "lexicon words", "coverage"):
         table.add_column(col)
+    coverage = lexicon_coverage()
     for lang in registry().values():
         lex = load_lexicon(lang.lexicon)
         aliases = ", ".join(a for a in (lang.iso1, *lang.aliases) if a)
+        cov = coverage.get(lang.lexicon or "")
         table.add_row(
-            lang.code, aliases, lang.name, lang.script, lang.default_dataset or "-", ", ".join(lang.datasets) or "-",
-            lang.keyboard or "-", str(len(lang.stopword_set())) or "-", str(len(lex)) if len(lex) else "-",
+            lang.code, aliases, lang.name, lang.script, lang.default_dataset or "-", ", ".join(available_datasets(lang)) or "-",
+            lang.keyboard or "-", str(len(lang.stopword_set()) or "-"), str(len(lex)) if len(lex) else "-",
+            f"{100 * cov['type_coverage']:.1f}% / {100 * cov['token_coverage']:.1f}%" if cov else "-",
         )  # fmt: skip
     _console().print(table)
 

@@ -60,3 +60,15 @@ def load_lexicon(code: str | None) -> Lexicon:
             from_en[e].append(w)
     version = f"{code}-eng@{hashlib.sha256(raw).hexdigest()[:12]}"
     return Lexicon(code=code, to_english=to_en, from_english=from_en, version=version)
+
+
+@lru_cache(maxsize=None)
+def lexicon_coverage() -> dict[str, dict]:
+    """Measured coverage per lexicon code, from data/lexicons/MANIFEST.json (written by the build)."""
+    import json
+
+    path = data_dir() / "lexicons" / "MANIFEST.json"
+    if not path.exists():
+        return {}
+    files = json.loads(path.read_text(encoding="utf-8")).get("files", [])
+    return {f["code"]: f["coverage"] for f in files if f.get("coverage")}
