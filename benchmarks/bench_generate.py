@@ -59,7 +59,7 @@ def main() -> None:
         t = time.perf_counter()
         perturb_pairs(perturber, pairs, 0)
         first = len(pairs) / (time.perf_counter() - t)
-        warm, _ = rate_pairs(lambda ps, r: perturb_pairs(perturber, ps, r + 1), pairs, args.seconds)
+        warm, _ = rate_pairs(lambda ps, r, p=perturber: perturb_pairs(p, ps, r + 1), pairs, args.seconds)
         ours[recipe.name] = (first, warm)
         print(f"{recipe.name:<12}{first:>14,.0f}{warm:>16,.0f}")
 

@@ -142,3 +142,11 @@ def test_data_manifest_matches_the_shipped_files():
         path = root / entry["path"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], entry["path"]
         assert entry["licence"] and entry["origin"]
+
+
+def test_generic_tsv_input(tmp_path):
+    f = tmp_path / "mine.tsv"
+    f.write_text("sentence1\tsentence2\tscore\nRuwa ya yi tsada\tRuwa yana da tsada\t0.8\n", encoding="utf-8")
+    r, out = gen(tmp_path, "--lang", "hau", "--recipe", "charnoise", "--dataset", f)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["score"] == 0.8

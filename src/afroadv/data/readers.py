@@ -142,7 +142,7 @@ def read_generic(path: Path, lang: str) -> list[Pair]:
                 raise AfroadvError(f"{path}:{i}: each line must be a JSON object")
             rows.append(row)
         return _generic_rows_to_pairs(rows, path, lang, 1)
-    delimiter = "\t" if suffix == ".tsv" else ","
+    delimiter = "\t" if "\t" in text.split("\n", 1)[0] else ","
     return _generic_rows_to_pairs(_dict_rows(text, delimiter, path), path, lang, 2)
 
 
@@ -203,8 +203,7 @@ def read_pairs_file(path: Path, lang: str) -> list[Pair]:
     if header.lower().startswith("pairid,"):
         return read_semrel(path, lang)
     if "sentence1" in header:
-        delimiter = "\t" if "\t" in header else ","
-        return _generic_rows_to_pairs(_dict_rows(_read_text(path), delimiter, path), path, lang, 2)
+        return read_generic(path, lang)
     if header.count("\t") >= 6:
         return read_stsb(path, lang)
     raise AfroadvError(
