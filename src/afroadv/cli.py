@@ -177,6 +177,80 @@ def report(
         typer.echo(f"{name}: {path}")
 
 
+@app.command()
+def check(
+    results: Path = typer.Argument(..., help="Results JSON from `afroadv evaluate` or a sweep's results.json."),
+    baseline: Path = typer.Option(..., "--baseline", "-b", help="The committed baseline results JSON."),
+    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance margin x100) may worsen [default: 1.0, or the thresholds file's]."),
+    max_clean_decrease: Optional[float] = typer.Option(None, "--max-clean-decrease", help="Points a clean score may fall [default: 1.0, or the thresholds file's]."),
+    min_clean: Optional[float] = typer.Option(None, "--min-clean", help="Hard floor for every clean STS/bitext score (x100), whatever its CI."),
+    thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML with per-task / per-language / per-recipe / per-cell limits."),
+    match_on: str = typer.Option("auto", "--match-on", help="Cell key: auto (model,lang,dataset,recipe; without model when each file has one model) or a comma list of model,lang,dataset,recipe."),
+    update: bool = typer.Option(False, "--update-baseline", help="Show the comparison, then write RESULTS over the baseline (atomically) and exit 0."),
+    all_cells: bool = typer.Option(False, "--all", help="List every cell, not only those over a limit."),
+):
+    """Robustness gate for CI: exit 0 within thresholds, 1 on a regression, 2 on unusable input.
+
+    A cell regresses when it is worse by more than its limit AND the baseline value lies outside the
+    new result's bootstrap 95% CI (so noise does not fail builds), or its clean score is under --min-clean.
+
+    Example: afroadv check sweep/results.json --baseline baselines/e5-small.json
+    """
+    from afroadv.check import check as run, format_check, update_baseline
+
+    kwargs = dict(max_drop_increase=max_drop_increase, max_clean_decrease=max_clean_decrease, min_clean=min_clean,
+                  thresholds=thresholds, match_on=match_on)
+    if update:
+        if baseline.exists():
+            try:
+                typer.echo(format_check(run(results, baseline, **kwargs), all_cells=all_cells))
+            except AfroadvError as e:
+                typer.echo(f"note: the old baseline is not comparable ({e})")
+        update_baseline(results, baseline)
+        typer.echo(f"baseline updated: {baseline}")
+        return
+    cr = run(results, baseline, **kwargs)
+    typer.echo(format_check(cr, all_cells=all_cells))
+    if not cr.passed:
+        sys.stdout.flush()
+        sys.exit(1)  # typer.Exit(1) would be swallowed by main()'s non-standalone app() call
+
+
+@app.command()
+def sweep(
+    models: list[str] = typer.Option(..., "--models", "-m", help="Models, comma-separated or repeated (aliases, folders, hub ids)."),
+    langs: list[str] = typer.Option(..., "--langs", "-l", help="Languages, comma-separated or repeated."),
+    recipes: list[str] = typer.Option(..., "--recipes", "-r", help="Recipes, comma-separated, or 'all' (each language's supported recipes)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Sweep folder: cells/<model>__<lang>.json, results.json, report/."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for evaluate (default: each language's default set)."),
+    split: str = typer.Option("test", "--split"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs per language."),
+    seed: int = typer.Option(0, "--seed"),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda ... (cuda makes every cell a GPU cell on Dask)."),
+    backend: str = typer.Option("local", "--backend", help="local (cells one by one here) or dask (one task per cell)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, e.g. tcp://HOST:8786 (default: a LocalCluster on 127.0.0.1)."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes of the LocalCluster (without --scheduler)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the Markdown/HTML report."),
+):
+    """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
+
+    One cell = one model on one language with all recipes (one evaluate call, one file).
+
+    Example: afroadv sweep --models e5-small --langs hau,kin --recipes charnoise,codeswitch --out sweep/
+    """
+    from afroadv.sweep import plan_cells, run_sweep
+
+    cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
+                       limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device)
+    summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
+    typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
+    typer.echo(f"results: {summary.results}")
+    for name, path in summary.report.items():
+        typer.echo(f"{name}: {path}")
+
+
 @lexicon_app.command("induce")
 def lexicon_induce(
     src: Path = typer.Option(..., "--src", help="X-language text, one sentence per line."),

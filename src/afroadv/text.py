@@ -88,14 +88,16 @@ def has_digit(word: str) -> bool:
     return _DIGIT_RE.search(word) is not None
 
 
+def name_flags(word: str) -> tuple[bool, bool]:
+    """(capitalised, acronym): a capitalised word is a likely name unless it starts a sentence."""
+    cap = word[:1].isupper()
+    return cap, cap and len(word) > 1 and word.isupper()
+
+
 def looks_like_name(seg: Segment) -> bool:
     """Capitalised mid-sentence words and acronyms: probably names, left alone."""
-    w = seg.text
-    if not w[:1].isupper():
-        return False
-    if len(w) > 1 and w.isupper():
-        return True
-    return not seg.sentence_initial
+    cap, acronym = name_flags(seg.text)
+    return acronym or (cap and not seg.sentence_initial)
 
 
 def graphemes(word: str) -> list[str]:

@@ -18,7 +18,7 @@ from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
 from afroadv.perturb.base import Transformation, build_transformation
 from afroadv.resources import recipes_dir
-from afroadv.text import ends_sentence, has_digit, is_protected_token, nfc, split_tokens
+from afroadv.text import ends_sentence, has_digit, is_protected_token, name_flags, nfc, split_tokens
 
 SIDES = ("both", "first", "second")
 PROTECTABLE = {"numbers", "urls", "emails", "mentions", "hashtags", "names", "stopwords"}
@@ -252,8 +252,7 @@ class Perturber:
                 blocked = (self._protect_numbers and has_digit(token)) or (
                     bool(self.stopwords) and token.casefold() in self.stopwords
                 )
-                cap = self._protect_names and token[:1].isupper()
-                acronym = cap and len(token) > 1 and token.isupper()
+                cap, acronym = name_flags(token) if self._protect_names else (False, False)
                 applies = not blocked and any(t.applies(token) for t, _ in self.transformations)
                 info = (blocked, cap, acronym, applies)
             if len(self._word_info) < 500_000:
