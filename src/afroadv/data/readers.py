@@ -21,15 +21,26 @@ from afroadv.text import nfc
 csv.field_size_limit(1 << 24)
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """UTF-8 text (a leading BOM dropped); every failure is a one-line AfroadvError."""
+    path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise AfroadvError(f"file not found: {path}") from None
     except UnicodeDecodeError as e:
         raise AfroadvError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise AfroadvError(f"cannot read {path}: {e.strerror}") from None
+
+
+def read_lines(path: Path) -> list[str]:
+    """Lines split on "\n" only (CR dropped): str.splitlines() also breaks at U+2028, U+0085, \x0c ...,
+    which would silently shift one side of a line-aligned corpus."""
+    lines = [line.removesuffix("\r") for line in read_text(path).split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _score(value, where: str) -> float:
@@ -63,7 +74,7 @@ def _dict_rows(text: str, delimiter: str, path: Path) -> list[dict]:
 
 def read_semrel(path: Path, lang: str) -> list[Pair]:
     path = Path(path)
-    rows = _dict_rows(_read_text(path), ",", path)
+    rows = _dict_rows(read_text(path), ",", path)
     if not rows:
         raise AfroadvError(f"{path}: no pairs")
     cols = {c.lower(): c for c in rows[0]}
@@ -88,7 +99,7 @@ def read_stsb(path: Path, lang: str = "eng") -> list[Pair]:
     """STS-B's own TSV: tabs only, quotes are text (reading it as CSV silently merges lines)."""
     path = Path(path)
     pairs = []
-    for i, line in enumerate(_read_text(path).splitlines(), start=1):
+    for i, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         cols = line.split("\t")
@@ -128,7 +139,7 @@ def _generic_rows_to_pairs(rows: list[dict], path: Path, lang: str, first_line: 
 
 def read_generic(path: Path, lang: str) -> list[Pair]:
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     if path.suffix.lower() in (".jsonl", ".json"):
         rows = []
         for i, line in enumerate(text.splitlines(), start=1):
@@ -147,8 +158,8 @@ def read_generic(path: Path, lang: str) -> list[Pair]:
 
 
 def read_bitext(src: Path, eng: Path, lang: str, id_prefix: str) -> list[Pair]:
-    a = _read_text(Path(src)).splitlines()
-    b = _read_text(Path(eng)).splitlines()
+    a = read_lines(src)
+    b = read_lines(eng)
     if len(a) != len(b):
         raise AfroadvError(f"bitext files are not aligned: {src} has {len(a)} lines, {eng} has {len(b)}")
     pairs = []
@@ -166,7 +177,7 @@ def read_invariance(path: Path, lang: str, id_prefix: str) -> list[Pair]:
     """Unlabelled text (a TSV with a text column — tweet / text — or one sentence per line) as
     invariance pairs: sentence1 is perturbed, sentence2 keeps the original."""
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = read_lines(path)
     if path.suffix == ".tsv" and lines:
         header = lines[0].split("\t")
         col = next((i for i, c in enumerate(header) if c in ("tweet", "text", "sentence")), None)
@@ -199,7 +210,7 @@ def read_pairs_file(path: Path, lang: str) -> list[Pair]:
         return _generic_rows_to_pairs(rows, path, lang, 1)
     if suffix in (".jsonl", ".json"):
         return read_generic(path, lang)
-    header = _read_text(path).split("\n", 1)[0]
+    header = read_text(path).split("\n", 1)[0]
     if header.lower().startswith("pairid,"):
         return read_semrel(path, lang)
     if "sentence1" in header:

@@ -18,7 +18,6 @@ import csv
 import json
 import os
 import re
-import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -27,7 +26,9 @@ from pathlib import Path
 
 from afroadv.errors import AfroadvError
 from afroadv.langs import registry
-from afroadv.lexicons.induce import _publish, induce_lexicon, is_lexical, read_lines, tokenize, write_tsv
+from afroadv.data.readers import read_lines
+from afroadv.data.writers import write_text_atomic
+from afroadv.lexicons.induce import induce_lexicon, is_lexical, tokenize, write_tsv
 from afroadv.resources import data_dir, sha256_file, shared_data_dir
 
 Row = tuple[str, str, int, str]  # word, english, weight, origin
@@ -324,22 +325,10 @@ def build_all(shared_dir: str | os.PathLike | None = None, out_dir: str | os.Pat
     stable = json.loads(json.dumps(manifest))
     for f in stable["files"]:
         f.pop("build_seconds", None)
-    _write_text(out / "MANIFEST.json", json.dumps(stable, ensure_ascii=False, indent=2) + "\n")
-    _write_text(out / "README.md", render_readme(stable))
+    write_text_atomic(out / "MANIFEST.json", json.dumps(stable, ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(out / "README.md", render_readme(stable))
     manifest["build_seconds"] = round(time.perf_counter() - t_start, 2)
     return manifest
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def render_readme(manifest: dict) -> str:

@@ -32,7 +32,6 @@ perturbers look up.
 from __future__ import annotations
 
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,6 +39,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import digamma
 
+from afroadv.data.readers import read_lines
+from afroadv.data.writers import atomic_path
 from afroadv.errors import AfroadvError
 from afroadv.text import words
 
@@ -251,54 +252,17 @@ def induce_lexicon(
 
 
 def write_tsv(rows: Iterable[tuple[str, str, float | int, str]], out_path: str | os.PathLike) -> Path:
-    """Write lexicon rows (word, english, weight, origin) atomically: temp file, then os.replace.
-
-    Readers never see a half-written lexicon, even when a build is interrupted.
-    """
+    """Write a lexicon TSV atomically: readers never see a half-written lexicon."""
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write("\t".join(HEADER) + "\n")
-            for word, english, weight, origin in rows:
-                for field in (word, english, origin):
-                    if "\t" in field or "\n" in field:
-                        raise ValueError(f"tab or newline in lexicon field {field!r}")
-                w = int(weight) if float(weight).is_integer() else weight
-                f.write(f"{word}\t{english}\t{w}\t{origin}\n")
-        _publish(tmp, out_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(out_path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\t".join(HEADER) + "\n")
+        for word, english, weight, origin in rows:
+            for field in (word, english, origin):
+                if "\t" in field or "\n" in field:
+                    raise ValueError(f"tab or newline in lexicon field {field!r}")
+            w = int(weight) if float(weight).is_integer() else weight
+            f.write(f"{word}\t{english}\t{w}\t{origin}\n")
     return out_path
-
-
-def _publish(tmp: str, path: Path) -> None:
-    """Give the temp file ordinary permissions (mkstemp makes it 0600), then move it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
-def read_lines(path: str | os.PathLike) -> list[str]:
-    """Lines of a UTF-8 text file, without line ends (BOM tolerated)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise AfroadvError(f"file not found: {path}") from None
-    except UnicodeDecodeError as e:
-        raise AfroadvError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise AfroadvError(f"cannot read {path}: {e.strerror}") from None
-    # split on "\n" only: str.splitlines() also breaks at U+2028, U+0085 ..., which would
-    # silently shift one side of a line-aligned corpus
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
 def run_induce(

@@ -54,6 +54,11 @@ class _KeyOp(Transformation):
     def applies(self, word: str) -> bool:
         return bool(self._sites(word))
 
+    def _slip(self, word: str, rng: random.Random) -> tuple[int, str]:
+        """A key position in the word and a neighbouring key (lower case)."""
+        i = pick(self._sites(word), rng)
+        return i, pick(self.layout[word[i].lower()], rng)
+
 
 @register
 class KeySubstitute(_KeyOp):
@@ -62,11 +67,8 @@ class KeySubstitute(_KeyOp):
     kind = "key_substitute"
 
     def apply(self, word: str, rng: random.Random) -> str:
-        i = pick(self._sites(word), rng)
-        ch = word[i]
-        new = pick(self.layout[ch.lower()], rng)
-        new = new.upper() if ch.isupper() else new
-        return word[:i] + new + word[i + 1 :]
+        i, new = self._slip(word, rng)
+        return word[:i] + (new.upper() if word[i].isupper() else new) + word[i + 1 :]
 
 
 @register
@@ -76,10 +78,8 @@ class KeyInsert(_KeyOp):
     kind = "key_insert"
 
     def apply(self, word: str, rng: random.Random) -> str:
-        i = pick(self._sites(word), rng)
-        ch = word[i]
-        new = pick(self.layout[ch.lower()], rng)
-        new = new.upper() if ch.isupper() and word.isupper() else new
+        i, new = self._slip(word, rng)
+        new = new.upper() if word.isupper() else new
         j = i + (rng.random() < 0.5)
         if j < len(word) and unicodedata.combining(word[j]):
             j = i  # inserting after the letter would steal its combining mark
