@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 lexicon_app = typer.Typer(help="Bilingual lexicons: build the shipped ones, induce new ones from parallel text.", no_args_is_help=True)
 app.add_typer(lexicon_app, name="lexicon")
+app.command("attack")(attack_command)  # afroadv/attack/command.py (imports nothing heavy)
 
 
 def _console():
@@ -149,6 +151,54 @@ def evaluate(
 
 
 @app.command()
+def train(
+    model: str = typer.Option(..., "--model", "-m", help="Base model: alias (xlmr-base, e5-small, tiny-xlmr ...), local folder or hub id."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: a sentence-transformers model (safetensors) with a model card."),
+    data: str = typer.Option("stsb", "--data", "-d", help="stsb (../shared/data/stsbenchmark, else the hub) or a file/folder: STS-B TSV, or csv/tsv/jsonl/parquet with sentence1, sentence2, score."),
+    method: str = typer.Option("plain", "--method", help="plain | rs-da (randomized smoothing with data augmentation) | codeswitch-aug."),
+    recipes: Optional[list[str]] = typer.Option(None, "--recipes", "-r", help="afroadv recipes applied to the augmented copies, comma-separated or repeated."),
+    copies: int = typer.Option(1, "--copies", "-k", help="Augmented copies per training pair (K)."),
+    epochs: float = typer.Option(1.0, "--epochs"),
+    seed: int = typer.Option(0, "--seed", help="Seeds the subset, every augmentation draw, initialisation and data order."),
+    head: str = typer.Option("bi", "--head", help="bi (sentence embeddings, cosine) | cross (joint pair scorer)."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="bi: cosent (default) | cosine; cross: bce (default) | mse."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (smoke runs; equal-compute comparisons)."),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    lr: float = typer.Option(2e-5, "--lr"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Train on a seeded random subset of N pairs."),
+    langs: Optional[list[str]] = typer.Option(None, "--langs", help="codeswitch-aug target languages (default afr,amh,hau,kin)."),
+    switch_rate: float = typer.Option(0.5, "--switch-rate", help="codeswitch-aug: share of translatable English words replaced."),
+    max_seq_length: int = typer.Option(128, "--max-seq-length", help="Truncation during training (the saved model keeps its own limit)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/checkpoints."),
+    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 mixed precision (GPU)."),
+    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing", help="Trade compute for activation memory."),
+    freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings", help="Keep the word-embedding matrix fixed."),
+    save_steps: int = typer.Option(500, "--save-steps", help="Checkpoint every N steps."),
+    keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after a successful run."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+):
+    """Fine-tune an encoder on English STS with seeded perturbation augmentation.
+
+    Example: afroadv train --model e5-small --method rs-da --copies 1 --epochs 1 --seed 0 --out models/e5-rsda
+    GPUs: accelerate launch --config_file configs/accelerate/ddp.yaml -m afroadv.cli train ... --bf16
+    """
+    from afroadv.train import TrainOptions, train as run
+
+    opts = TrainOptions(
+        model=model, out=out, data=data, method=method, recipes=tuple(_split_list(recipes)), copies=copies,
+        epochs=epochs, seed=seed, head=head, loss=loss, max_steps=max_steps, batch_size=batch_size, lr=lr,
+        limit=limit, langs=tuple(_split_list(langs)), switch_rate=switch_rate, max_seq_length=max_seq_length,
+        resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
+        save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
+    )  # fmt: skip
+    info = run(opts)
+    if info:
+        t, st = info["training"], info["augmentation_stats"]
+        typer.echo(f"trained {opts.method} on {st['examples']} examples ({st['originals']} pairs + {st['copies']} copies): "
+                   f"{t['global_steps']} steps in {t['seconds']:.0f} s, final loss {t['final_loss']}; model: {out}")
+
+
+@app.command()
 def models():
     """List model aliases: hub id, parameters, kind, and whether they work offline here."""
     from rich.table import Table
@@ -181,8 +231,8 @@ def report(
 def check(
     results: Path = typer.Argument(..., help="Results JSON from `afroadv evaluate` or a sweep's results.json."),
     baseline: Path = typer.Option(..., "--baseline", "-b", help="The committed baseline results JSON."),
-    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance margin x100) may worsen [default: 1.0, or the thresholds file's]."),
-    max_clean_decrease: Optional[float] = typer.Option(None, "--max-clean-decrease", help="Points a clean score may fall [default: 1.0, or the thresholds file's]."),
+    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance margin x100) may worsen (default 1.0, or the thresholds file's)."),
+    max_clean_decrease: Optional[float] = typer.Option(None, "--max-clean-decrease", help="Points a clean score may fall (default 1.0, or the thresholds file's)."),
     min_clean: Optional[float] = typer.Option(None, "--min-clean", help="Hard floor for every clean STS/bitext score (x100), whatever its CI."),
     thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML with per-task / per-language / per-recipe / per-cell limits."),
     match_on: str = typer.Option("auto", "--match-on", help="Cell key: auto (model,lang,dataset,recipe; without model when each file has one model) or a comma list of model,lang,dataset,recipe."),
@@ -191,16 +241,16 @@ def check(
 ):
     """Robustness gate for CI: exit 0 within thresholds, 1 on a regression, 2 on unusable input.
 
-    A cell regresses when it is worse by more than its limit AND the baseline value lies outside the
-    new result's bootstrap 95% CI (so noise does not fail builds), or its clean score is under --min-clean.
+    A cell regresses when it is worse by more than its limit AND the baseline value lies outside the new result's bootstrap 95% CI (so noise does not fail builds), or its clean score is under --min-clean.
 
     Example: afroadv check sweep/results.json --baseline baselines/e5-small.json
     """
-    from afroadv.check import check as run, format_check, update_baseline
+    from afroadv.check import check as run, format_check, update_baseline, validate_results
 
-    kwargs = dict(max_drop_increase=max_drop_increase, max_clean_decrease=max_clean_decrease, min_clean=min_clean,
-                  thresholds=thresholds, match_on=match_on)
+    kwargs = {"max_drop_increase": max_drop_increase, "max_clean_decrease": max_clean_decrease, "min_clean": min_clean,
+              "thresholds": thresholds, "match_on": match_on}
     if update:
+        validate_results(results)  # an unusable results file never becomes the baseline (exit 2)
         if baseline.exists():
             try:
                 typer.echo(format_check(run(results, baseline, **kwargs), all_cells=all_cells))

@@ -26,6 +26,9 @@ SOURCES = [
     ("stopwords", "*.txt", "PyPI stopwordsiso 0.7.1 and spaCy 3.8.14 stop-word lists", "MIT",
      "https://github.com/stopwords-iso/stopwords-iso; https://spacy.io"),
     ("keyboards", "*.yaml", "afroadv (written for this project)", "Apache-2.0", ""),
+    ("robust-xlt", "*", "https://github.com/uclanlp/Robust-XLT (counterfitted_neighbors.json, unchanged)", "Apache-2.0",
+     "Huang, Ahmad, Peng and Chang. 2021. Improving Zero-Shot Cross-Lingual Transfer Learning via Robust Training. "
+     "EMNLP 2021; Mrksic et al. 2016. Counter-fitting Word Vectors to Linguistic Constraints. NAACL-HLT 2016."),
 ]
 
 

@@ -1,0 +1,614 @@
+"""`afroadv train`: fine-tune an encoder on English STS (STS-B) with seeded perturbation
+augmentation, and write a normal sentence-transformers folder that `afroadv evaluate --model DIR`
+loads.
+
+- Bi-encoder (default): sentence-transformers' trainer with CoSENT loss (or cosine-similarity MSE).
+- Cross-encoder (`--head cross`): sentence-transformers' CrossEncoder trainer, one output,
+  binary cross-entropy on the 0–1 scores (or MSE).
+- Methods (afroadv.augment): `plain`, `rs-da` (randomized smoothing with data augmentation,
+  Huang et al. 2021), `codeswitch-aug` (English words → lexicon translations into target
+  languages); any afroadv recipe can be stacked on the copies.
+- Gold scores are divided by the data's scale (STS-B: 5) so the loss sees 0–1; the scale is recorded.
+- Checkpoints (safetensors weights) go to `OUT/checkpoints/` and are deleted after a successful run
+  unless `keep_checkpoints`; `resume` continues from the last one (the run's options must match).
+- GPUs: the same code under `accelerate launch` (DDP; FSDP for XL/XXL; configs/accelerate/*.yaml),
+  with `bf16` and `gradient_checkpointing`.
+
+torch, transformers and sentence-transformers are imported inside functions, so importing this
+module (and `afroadv --help`) stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from afroadv import __version__
+from afroadv.augment import METHODS, Augmenter, TrainPair
+from afroadv.data.pairs import Pair
+from afroadv.data.writers import write_text_atomic
+from afroadv.errors import AfroadvError
+from afroadv.perturb.recipe import derived_rng
+from afroadv.resources import sha256_file, shared_data_dir
+
+HEADS = ("bi", "cross")
+LOSSES = {"bi": ("cosent", "cosine"), "cross": ("bce", "mse")}
+TRAIN_INFO = "afroadv_train.json"
+CHECKPOINTS = "checkpoints"
+RUN_CONFIG = "afroadv_run.json"  # inside CHECKPOINTS: what a resumed run must match
+STSB_HUB = "sentence-transformers/stsb"
+# Options that decide what is trained on and how: a resumed run must use the same ones.
+_RESUME_KEYS = ("model", "data", "method", "recipes", "copies", "seed", "head", "loss", "langs", "switch_rate",
+                "limit", "batch_size", "lr", "max_seq_length", "freeze_embeddings", "warmup_ratio")
+
+
+@dataclass
+class TrainOptions:
+    model: str
+    out: Path
+    data: str = "stsb"
+    method: str = "plain"
+    recipes: tuple[str, ...] = ()
+    copies: int = 1
+    epochs: float = 1.0
+    seed: int = 0
+    head: str = "bi"
+    loss: str | None = None  # bi: cosent (default) | cosine; cross: bce (default) | mse
+    max_steps: int | None = None
+    batch_size: int = 16
+    lr: float = 2e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_seq_length: int = 128
+    limit: int | None = None  # a seeded random subset of the training pairs
+    langs: tuple[str, ...] = ()
+    switch_rate: float = 0.5
+    resume: bool = False
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    freeze_embeddings: bool = False
+    save_steps: int = 500
+    keep_checkpoints: bool = False
+    logging_steps: int = 10
+    progress: bool | None = None  # tqdm bars (default: when stderr is a terminal), else log lines
+    trust_remote_code: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.out = Path(self.out)
+        self.recipes = tuple(self.recipes or ())
+        self.langs = tuple(self.langs or ())
+        if self.head not in HEADS:
+            raise AfroadvError(f"--head must be one of {', '.join(HEADS)}, not {self.head!r}")
+        self.loss = (self.loss or LOSSES[self.head][0]).lower()
+        if self.loss not in LOSSES[self.head]:
+            raise AfroadvError(f"--loss {self.loss!r} does not fit --head {self.head}; use {' or '.join(LOSSES[self.head])}")
+        if self.method not in METHODS:
+            raise AfroadvError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        checks = [(self.epochs > 0, "--epochs must be > 0"), (self.batch_size >= 1, "--batch-size must be >= 1"),
+                  (self.lr > 0, "--lr must be > 0"), (0 <= self.warmup_ratio < 1, "--warmup-ratio must be in [0, 1)"),
+                  (self.max_steps is None or self.max_steps >= 1, "--max-steps must be >= 1"),
+                  (self.limit is None or self.limit >= 1, "--limit must be >= 1"),
+                  (self.save_steps >= 1, "--save-steps must be >= 1"),
+                  (self.max_seq_length >= 8, "--max-seq-length must be >= 8")]
+        for ok, msg in checks:
+            if not ok:
+                raise AfroadvError(msg)
+
+    def run_config(self) -> dict:
+        d = asdict(self)
+        d["out"] = str(self.out)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if k in _RESUME_KEYS}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class TrainData:
+    pairs: list[Pair]
+    scores: list[float]  # normalised to 0–1
+    info: dict
+
+
+def _stsb_train_file(folder: Path) -> Path | None:
+    for name in ("sts-train.csv", "sts-train.tsv", "train.tsv"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _from_hub_stsb() -> tuple[list[Pair], dict]:
+    """STS-B train from the hub (users' machines): `sentence-transformers/stsb`, scores already 0–1."""
+    try:
+        from datasets import load_dataset
+    except ImportError:
+        raise AfroadvError("reading STS-B from the hub needs `datasets`: pip install 'afroadv[ml]'") from None
+    try:
+        ds = load_dataset(STSB_HUB, split="train")
+    except Exception as e:  # offline, DNS, missing ...: one line
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise AfroadvError(f"STS-B is not available locally and the hub copy {STSB_HUB} could not be loaded ({first}); "
+                           "pass --data PATH (the STS benchmark's sts-train.csv or its folder)") from None
+    pairs = [Pair(f"stsb-hub-{i}", "eng", "sts", r["sentence1"], r["sentence2"], float(r["score"]) * 5.0)
+             for i, r in enumerate(ds)]
+    return pairs, {"name": "stsb", "source": f"hub:{STSB_HUB}", "fingerprint": getattr(ds, "_fingerprint", None)}
+
+
+def load_train_data(data: str, *, limit: int | None = None, seed: int = 0) -> TrainData:
+    """`stsb` (../shared/data/stsbenchmark on maintainers' machines, else the hub) or a path: an STS-B
+    folder or TSV, or a CSV / TSV / JSONL / Parquet with sentence1, sentence2, score.
+
+    Scores are divided by the scale (5 for STS-B and for any file whose scores exceed 1; else 1) so
+    the loss sees 0–1. `limit` keeps a seeded random subset (the same for every method)."""
+    from afroadv.data.readers import read_pairs_file, read_stsb
+
+    text = str(data).strip()
+    if not text:
+        raise AfroadvError("--data is empty: use stsb or a path")
+    info: dict
+    if text.lower() in ("stsb", "sts-b", "stsbenchmark"):
+        shared = shared_data_dir()
+        f = _stsb_train_file(shared / "stsbenchmark") if shared else None
+        if f is not None:
+            pairs = read_stsb(f, "eng")
+            info = {"name": "stsb", "source": f"stsbenchmark/{f.name}", "sha256": sha256_file(f)}
+        else:
+            pairs, info = _from_hub_stsb()
+        scale = 5.0
+    else:
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise AfroadvError(f"training data not found: {path} (use stsb or a file/folder path)")
+        if path.is_dir():
+            f = _stsb_train_file(path)
+            if f is None:
+                raise AfroadvError(f"{path} is a folder without sts-train.csv: pass the training file itself")
+            pairs, path = read_stsb(f, "eng"), f
+            scale = 5.0
+        else:
+            pairs = read_pairs_file(path, "eng")
+            missing = sum(p.score is None for p in pairs)
+            if missing:
+                raise AfroadvError(f"{path}: {missing} pair(s) without a gold score; training needs a score for every pair")
+            scale = 5.0 if max(p.score for p in pairs) > 1.0 else 1.0
+        info = {"name": path.name, "source": str(path), "sha256": sha256_file(path)}
+    bad = [p for p in pairs if not 0.0 <= float(p.score) <= scale]
+    if bad:
+        raise AfroadvError(f"score {bad[0].score} of pair {bad[0].id} is outside 0–{scale:g}")
+    ids = [p.id for p in pairs]
+    if len(set(ids)) != len(ids):
+        raise AfroadvError("training pair ids are not unique (augmentation is seeded by pair id)")
+    info["pairs_available"] = len(pairs)
+    if limit and limit < len(pairs):
+        rng = derived_rng("train-subset", seed, len(pairs), limit)
+        keep = sorted(rng.sample(range(len(pairs)), limit))
+        pairs = [pairs[i] for i in keep]
+        info["subset"] = {"n": limit, "how": "seeded random sample (derived from --seed), original order kept"}
+    info["pairs"] = len(pairs)
+    info["score_scale"] = scale
+    info["score_normalisation"] = f"gold / {scale:g} -> 0-1 for the loss"
+    return TrainData(pairs, [float(p.score) / scale for p in pairs], info)
+
+
+# ----------------------------------------------------------------------------- model & output
+
+
+def _versions() -> dict:
+    out = {"afroadv": __version__, "python": platform.python_version()}
+    for mod in ("torch", "transformers", "sentence_transformers", "accelerate", "datasets"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except Exception:  # not installed
+            out[mod] = None
+    return out
+
+
+def _check_out(opts: TrainOptions) -> Path | None:
+    """Validate the output folder; return the checkpoint to resume from (or None)."""
+    out, ckdir = opts.out, opts.out / CHECKPOINTS
+    if out.exists() and not out.is_dir():
+        raise AfroadvError(f"--out {out} is a file, not a folder")
+    finished = out.is_dir() and (out / TRAIN_INFO).is_file()
+    if finished:
+        raise AfroadvError(f"{out} already holds a trained model; choose another --out or delete it")
+    if not opts.resume:
+        if ckdir.is_dir() and any(ckdir.iterdir()):
+            raise AfroadvError(f"{out} holds checkpoints of an unfinished run: add --resume, or choose another --out")
+        if out.is_dir() and any(out.iterdir()):
+            raise AfroadvError(f"--out {out} is not empty; choose a new folder")
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(ckdir)) if ckdir.is_dir() else None
+    if last is None:
+        raise AfroadvError(f"--resume: no checkpoint in {ckdir}")
+    saved = ckdir / RUN_CONFIG
+    if saved.is_file():
+        old = json.loads(saved.read_text(encoding="utf-8"))
+        new = opts.run_config()
+        diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
+        if diff:
+            raise AfroadvError("--resume with different options than the checkpointed run: "
+                               + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in diff))
+    return Path(last)
+
+
+def _resolve_base(opts: TrainOptions):
+    from afroadv.models import resolve_model
+
+    rm = resolve_model(opts.model, trust_remote_code=opts.trust_remote_code)
+    if opts.head == "bi" and rm.kind == "cross":
+        raise AfroadvError(f"{opts.model} is a cross-encoder (one-output classifier); use --head cross")
+    return rm
+
+
+def _check_device(opts: TrainOptions) -> bool:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if opts.bf16 and not cuda:
+        raise AfroadvError("--bf16 needs a GPU; on CPU training runs in fp32")
+    if opts.bf16 and not torch.cuda.is_bf16_supported():
+        raise AfroadvError("--bf16: this GPU does not support bfloat16")
+    return cuda
+
+
+def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
+    return cls(
+        output_dir=str(opts.out / CHECKPOINTS),
+        num_train_epochs=opts.epochs,
+        max_steps=opts.max_steps or -1,
+        per_device_train_batch_size=opts.batch_size,
+        learning_rate=opts.lr,
+        warmup_ratio=opts.warmup_ratio,
+        weight_decay=opts.weight_decay,
+        seed=opts.seed,
+        data_seed=opts.seed,
+        bf16=opts.bf16,
+        gradient_checkpointing=opts.gradient_checkpointing,
+        save_strategy="steps",
+        save_steps=opts.save_steps,
+        save_total_limit=2,
+        save_safetensors=True,
+        logging_steps=min(opts.logging_steps, opts.max_steps) if opts.max_steps else opts.logging_steps,
+        report_to="none",
+        disable_tqdm=not progress,
+        use_cpu=not cuda,
+        dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,
+    )
+
+
+def _freeze_embeddings(module) -> int:
+    """Freeze the word-embedding matrix (most of XLM-R's parameters); returns how many were frozen."""
+    n = 0
+    for name, p in module.named_parameters():
+        if name.endswith("word_embeddings.weight"):
+            p.requires_grad_(False)
+            n += p.numel()
+    if not n:
+        raise AfroadvError("--freeze-embeddings: the model has no word_embeddings weight")
+    return n
+
+
+class _History:
+    """A TrainerCallback (built lazily) that keeps the logged losses for the model card."""
+
+    @staticmethod
+    def make(store: list):
+        from transformers import TrainerCallback
+
+        class Cb(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if logs and "loss" in logs:
+                    store.append({"step": state.global_step, "epoch": round(state.epoch or 0, 4),
+                                  "loss": round(float(logs["loss"]), 5)})
+
+        return Cb()
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _iso1() -> dict:
+    from afroadv.langs import registry
+
+    return {code: lang.iso1 for code, lang in registry().items() if lang.iso1}
+
+
+def _card(opts: TrainOptions, info: dict) -> str:
+    """README.md: YAML front matter for the hub plus a human summary; afroadv_train.json holds it all."""
+    aug, data, base = info["augmentation"], info["data"], info["base_model"]
+    _ISO1 = _iso1()
+    langs = ["en"] + [_ISO1.get(c, c) for c in aug.get("langs", [])]
+    kind = "sentence-transformers" if opts.head == "bi" else "sentence-transformers (CrossEncoder)"
+    front = {
+        "library_name": "sentence-transformers",
+        "pipeline_tag": "sentence-similarity" if opts.head == "bi" else "text-ranking",
+        "tags": ["sentence-transformers", "afroadv", f"afroadv-{opts.method}", "semantic-textual-similarity"],
+        "base_model": base["model_id"],
+        "language": list(dict.fromkeys(langs)),
+    }
+    fm = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items())
+    t = info["training"]
+    rows = [
+        ("base model", f"{base['model_id']} (`--model {opts.model}`)"),
+        ("head / loss", f"{opts.head} / {opts.loss}"),
+        ("data", f"{data['name']} ({data['source']}), {data['pairs']} of {data['pairs_available']} pairs"
+                 + (" (seeded subset)" if "subset" in data else "")),
+        ("scores", data["score_normalisation"]),
+        ("method", opts.method),
+        ("copies per pair", str(aug["copies"])),
+        ("recipes", ", ".join(aug["recipes"]) or "none"),
+        ("target languages", ", ".join(aug.get("langs", [])) or "-"),
+        ("examples (originals + copies)", f"{info['augmentation_stats']['examples']} "
+                                          f"({info['augmentation_stats']['copies_changed_share'] * 100:.1f}% of copies changed)"),
+        ("seed", str(opts.seed)),
+        ("epochs / steps", f"{opts.epochs:g} / {t['global_steps']}" + (f" (--max-steps {opts.max_steps})" if opts.max_steps else "")),
+        ("batch size / lr / warmup", f"{opts.batch_size} / {opts.lr:g} / {opts.warmup_ratio:g}"),
+        ("max sequence length (training)", str(opts.max_seq_length)),
+        ("frozen word embeddings", "yes" if opts.freeze_embeddings else "no"),
+        ("precision", "bf16" if opts.bf16 else "fp32"),
+        ("final training loss", f"{t['final_loss']}" if t["final_loss"] is not None else "-"),
+        ("training time", f"{t['seconds']:.0f} s on {t['device']}"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)),
+    ]
+    table = "\n".join(f"| {a} | {b} |" for a, b in rows)
+    prefix_note = ("Sentences are encoded without any prefix (the base model's own prefix, if it had one, "
+                   "was not used in training), which is how `afroadv evaluate --model DIR` encodes them.")
+    return f"""---
+{fm}
+---
+
+# {opts.out.name}
+
+A {kind} model fine-tuned on English STS by `afroadv train` (afroadv {__version__}).
+Method **{opts.method}**: {_METHOD_TEXT[opts.method]}
+
+| | |
+|---|---|
+{table}
+
+{prefix_note}
+
+Evaluate it on perturbed African-language sets:
+
+```bash
+afroadv evaluate --model {opts.out} --lang hau --recipe all --out results.json
+```
+
+Everything above, plus the augmentation statistics and the loss curve, is in `{TRAIN_INFO}`.
+The training data keeps its own licence (STS-B: CC BY-SA 4.0 scores); the weights inherit the
+base model's licence. Counter-fitted neighbour sets: Robust-XLT (Apache-2.0); lexicons: see
+afroadv's data/lexicons/README.md.
+"""
+
+
+_METHOD_TEXT = {
+    "plain": "the original training pairs (plus recipe-perturbed copies when recipes are given).",
+    "rs-da": "randomized smoothing with data augmentation (Huang et al. 2021): each pair also appears as "
+             "K copies in which every word with counter-fitted neighbours is replaced by a uniform draw from "
+             "itself and its neighbours, in both sentences (seeded).",
+    "codeswitch-aug": "each pair also appears as K copies in which a share of the English content words is "
+                      "replaced by a translation into one target language (afroadv lexicons; seeded).",
+}
+
+
+def _weights_fingerprint(folder: Path) -> str:
+    from afroadv.models._files import files_sha
+
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.relative_to(folder).parts[0] != CHECKPOINTS
+                   and p.suffix in (".safetensors", ".json") and p.name not in (TRAIN_INFO, "afroadv_build.json"))
+    return files_sha(folder, names, extra="afroadv-train")
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train(opts: TrainOptions) -> dict:
+    """Train, save the model folder to `opts.out`, return the summary written to afroadv_train.json."""
+    progress = sys.stderr.isatty() if opts.progress is None else opts.progress
+    # everything cheap and checkable first: bad input fails before any model loads
+    augmenter = Augmenter(opts.method, opts.copies, opts.seed, opts.recipes, opts.langs, opts.switch_rate)
+    resume_from = _check_out(opts)
+    data = load_train_data(opts.data, limit=opts.limit, seed=opts.seed)
+    rm = _resolve_base(opts)
+    cuda = _check_device(opts)
+
+    t0 = time.perf_counter()
+    examples, stats = augmenter.augment(data.pairs, data.scores)
+    _say(f"[train] {stats['originals']} pairs + {stats['copies']} {opts.method} copies = {stats['examples']} examples "
+         f"({time.perf_counter() - t0:.1f} s)")
+
+    import transformers
+    from datasets import Dataset
+
+    transformers.set_seed(opts.seed)  # a cross-encoder's new head is initialised before the trainer seeds
+    dataset = Dataset.from_dict({
+        "sentence1": [e.sentence1 for e in examples],
+        "sentence2": [e.sentence2 for e in examples],
+        "score": [float(e.score) for e in examples],
+    })
+    (opts.out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+    write_text_atomic(opts.out / CHECKPOINTS / RUN_CONFIG, json.dumps(opts.run_config(), indent=2) + "\n")
+    history: list[dict] = []
+    callbacks = [_History.make(history)]
+    load_kw: dict = {"trust_remote_code": rm.trust_remote_code}
+    if rm.revision and not rm.source_is_dir:
+        load_kw["revision"] = rm.revision
+    frozen = 0
+    try:
+        if opts.head == "bi":
+            trainer, model, restore_len = _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw)
+            inner = model[0].auto_model
+        else:
+            trainer, model, restore_len = _cross_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw)
+            inner = model.model
+        if opts.freeze_embeddings:
+            frozen = _freeze_embeddings(inner)
+        t1 = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        seconds = time.perf_counter() - t1
+    except AfroadvError:
+        raise
+    except (OSError, ValueError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise AfroadvError(f"training failed: {first}") from None
+    restore_len()
+    _save_final(trainer, model, inner, opts.out)
+    if not trainer.is_world_process_zero():
+        return {}
+    import torch
+
+    info = {
+        "afroadv_version": __version__,
+        "kind": "afroadv-train",
+        "head": opts.head,
+        "loss": opts.loss,
+        "base_model": {"alias_or_path": opts.model, "model_id": rm.model_id, "fingerprint": rm.fingerprint,
+                       "arch": rm.arch},
+        "data": data.info,
+        "augmentation": augmenter.describe(),
+        "augmentation_stats": stats,
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(opts).items()
+                    if k not in ("out", "progress", "extra")},
+        "training": {
+            "global_steps": int(result.global_step),
+            "epochs_done": round(float(trainer.state.epoch or 0), 4),
+            "final_loss": history[-1]["loss"] if history else (round(float(result.training_loss), 5)
+                                                               if result.training_loss is not None else None),
+            "mean_loss": round(float(result.training_loss), 5) if result.training_loss is not None else None,
+            "seconds": round(seconds, 1),
+            "device": "cuda" if cuda else "cpu",
+            "world_size": int(trainer.args.world_size),
+            "threads": torch.get_num_threads(),
+            "frozen_parameters": frozen,
+            "resumed_from": resume_from.name if resume_from else None,
+            "history": history,
+        },
+        "versions": _versions(),
+    }
+    _finish(opts, info)
+    return info
+
+
+def _finish(opts: TrainOptions, info: dict) -> None:
+    from afroadv.models._files import BUILD_INFO
+
+    out = opts.out
+    if not opts.keep_checkpoints:
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+    # ST writes its own generated README.md; ours records what afroadv did (data, method, seed, versions)
+    write_text_atomic(out / "README.md", _card(opts, info))
+    write_text_atomic(out / BUILD_INFO, json.dumps({
+        "builder": "afroadv-train", "method": opts.method, "head": opts.head, "seed": opts.seed,
+        "base_model": info["base_model"]["model_id"], "query_prefix": "",
+        "fingerprint": _weights_fingerprint(out),
+    }, indent=2) + "\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in out.rglob("*"):
+        if CHECKPOINTS in p.relative_to(out).parts:
+            continue
+        if p.is_file() and p.suffix in (".bin", ".pt", ".pth", ".pkl"):
+            p.unlink()  # training_args.bin is a pickle: no pickle in the shipped folder
+        elif p.is_file():
+            os.chmod(p, 0o666 & ~mask)  # some writers create 0600 files
+    # written last: its presence marks a finished run
+    write_text_atomic(out / TRAIN_INFO, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+
+
+def _inner_state_dict(model, inner, full: dict) -> dict:
+    """The transformers model's own keys out of a full state dict of the wrapping sentence-transformers
+    model ('0.model.encoder...' -> 'encoder...'), whatever the wrapper's attribute names are."""
+    prefix = next(name for name, mod in model.named_modules() if mod is inner)
+    prefix = f"{prefix}." if prefix else ""
+    out = {k[len(prefix):]: v for k, v in full.items() if k.startswith(prefix)}
+    if not out:
+        raise AfroadvError("could not find the transformer's weights in the gathered state dict")
+    return out
+
+
+def _save_final(trainer, model, inner, out: Path) -> None:
+    """Save the trained model as a normal folder (safetensors).
+
+    Under FSDP each rank holds a shard, and sentence-transformers' save ignores the state dict the
+    Trainer gathers; so the full state dict is gathered here (a collective: every rank calls it),
+    and rank 0 writes the folder's modules/tokenizer and then the gathered weights over them."""
+    if not getattr(trainer, "is_fsdp_enabled", False):
+        trainer.save_model(str(out))
+        return
+    full = trainer.accelerator.get_state_dict(trainer.model_wrapped)
+    if trainer.is_world_process_zero():
+        model.save_pretrained(str(out))
+        inner.save_pretrained(str(out), state_dict=_inner_state_dict(model, inner, full), safe_serialization=True)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+
+    try:
+        from sentence_transformers.sentence_transformer.losses import CoSENTLoss, CosineSimilarityLoss
+    except ImportError:  # sentence-transformers < 5.2
+        from sentence_transformers.losses import CoSENTLoss, CosineSimilarityLoss
+
+    try:
+        model = SentenceTransformer(rm.source, device="cuda" if cuda else "cpu", **load_kw)
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise AfroadvError(f"cannot load {opts.model} for training: {first}") from None
+    full_len = model.max_seq_length
+    model.max_seq_length = min(opts.max_seq_length, full_len or opts.max_seq_length)
+
+    def restore():
+        model.max_seq_length = full_len  # evaluate at the model's own limit, not the training one
+
+    loss = CoSENTLoss(model) if opts.loss == "cosent" else CosineSimilarityLoss(model)
+    args = _training_args(SentenceTransformerTrainingArguments, opts, cuda, progress)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=callbacks)
+    return trainer, model, restore
+
+
+def _cross_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, MSELoss
+
+    try:
+        model = CrossEncoder(rm.source, num_labels=1, max_length=opts.max_seq_length,
+                             device="cuda" if cuda else "cpu", **load_kw)
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise AfroadvError(f"cannot load {opts.model} for training: {first}") from None
+    full_len = int(getattr(model.tokenizer, "model_max_length", 512) or 512)
+    full_len = full_len if full_len < 100_000 else 512
+
+    def restore():
+        if hasattr(type(model), "max_seq_length"):  # sentence-transformers >= 5.4 renamed max_length
+            model.max_seq_length = full_len
+        else:
+            model.max_length = full_len
+
+    loss = BinaryCrossEntropyLoss(model) if opts.loss == "bce" else MSELoss(model)
+    args = _training_args(CrossEncoderTrainingArguments, opts, cuda, progress)
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=callbacks)
+    return trainer, model, restore
+
+
+def estimate_steps(n_examples: int, batch_size: int, epochs: float, world_size: int = 1) -> int:
+    """Optimizer steps for a run (documentation and `--max-steps` planning)."""
+    return math.ceil(n_examples / (batch_size * world_size)) * math.ceil(epochs) if epochs == int(epochs) else \
+        math.ceil(math.ceil(n_examples / (batch_size * world_size)) * epochs)
+
+
+__all__ = ["TrainOptions", "TrainPair", "load_train_data", "train", "HEADS", "LOSSES", "METHODS", "estimate_steps"]

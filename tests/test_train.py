@@ -1,0 +1,286 @@
+"""Robust training (`afroadv train`): seeded augmentation, data loading, and a few optimizer steps
+of a tiny random XLM-R for each method and head. Everything offline; models and caches live in a
+temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from afroadv.augment import Augmenter, codeswitch_candidates, load_neighbours, rsda_text
+from afroadv.data.pairs import Pair
+from afroadv.errors import AfroadvError
+from afroadv.lexicons.store import load_lexicon
+from afroadv.perturb.recipe import derived_rng
+from afroadv.text import split_tokens
+
+from conftest import run_cli
+
+SENTENCES = [
+    ("A man is playing a guitar.", "A man plays the guitar."),
+    ("A woman is slicing an onion.", "A woman cuts an onion."),
+    ("The dog is running in the water.", "A dog runs through the water."),
+    ("Children are playing football in the school.", "Kids play soccer at school."),
+    ("A man is driving a car.", "A woman is riding a horse."),
+    ("The government will build new houses.", "The president visited the hospital."),
+]
+
+
+def _pairs(n: int = 24) -> list[Pair]:
+    return [Pair(f"p{i}", "eng", "sts", *SENTENCES[i % len(SENTENCES)], float(i % 6)) for i in range(n)]
+
+
+def _write_stsb(path: Path, n: int = 24) -> Path:
+    """A small STS-B-format TSV (genre, file, year, id, score 0–5, s1, s2), no quoting."""
+    rows = [f"main-captions\tMSRvid\t2012test\t{i:04d}\t{p.score:.3f}\t{p.sentence1}\t{p.sentence2}"
+            for i, p in enumerate(_pairs(n))]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("afroadv-cache")
+    old = os.environ.get("AFROADV_CACHE")
+    os.environ["AFROADV_CACHE"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("AFROADV_CACHE", None)
+    else:
+        os.environ["AFROADV_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def stsb_file(tmp_path_factory) -> Path:
+    return _write_stsb(tmp_path_factory.mktemp("data") / "sts-train.csv")
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+
+def _copies(aug: Augmenter, pairs=None):
+    pairs = pairs or _pairs()
+    out, _ = aug.augment(pairs, [p.score / 5 for p in pairs])
+    return [e for e in out if e.copy]
+
+
+@pytest.mark.parametrize("method,kw", [("rs-da", {}), ("codeswitch-aug", {"langs": ("hau", "amh")}),
+                                       ("plain", {"recipes": ("charnoise",)})])
+def test_augmentation_is_seeded(method, kw):
+    a = _copies(Augmenter(method, 2, seed=1, **kw))
+    b = _copies(Augmenter(method, 2, seed=1, **kw))
+    c = _copies(Augmenter(method, 2, seed=2, **kw))
+    assert a == b
+    assert [(e.sentence1, e.sentence2) for e in a] != [(e.sentence1, e.sentence2) for e in c]
+    # order-independent: a copy depends on (seed, pair id, copy index), not on the other pairs
+    reversed_pairs = list(reversed(_pairs()))
+    d = _copies(Augmenter(method, 2, seed=1, **kw), reversed_pairs)
+    assert sorted(d, key=lambda e: e.id) == sorted(a, key=lambda e: e.id)
+
+
+@pytest.mark.parametrize("method,kw", [("rs-da", {}), ("codeswitch-aug", {}), ("plain", {"recipes": ("keyboard",)})])
+def test_augmented_pairs_keep_gold_scores(method, kw):
+    pairs = _pairs()
+    scores = [p.score / 5 for p in pairs]
+    out, stats = Augmenter(method, 3, seed=0, **kw).augment(pairs, scores)
+    gold = {p.id: s for p, s in zip(pairs, scores)}
+    assert len(out) == 4 * len(pairs) and stats["copies"] == 3 * len(pairs)
+    assert all(e.score == gold[e.source_id] for e in out)
+    originals = [e for e in out if e.copy == 0]
+    assert [(e.sentence1, e.sentence2) for e in originals] == [(p.sentence1, p.sentence2) for p in pairs]
+    assert stats["copies_changed_share"] > 0.5
+
+
+def test_rsda_only_swaps_words_for_listed_neighbours():
+    nb = load_neighbours()
+    copies = _copies(Augmenter("rs-da", 5, seed=3))
+    by_id = {p.id: p for p in _pairs()}
+    n_swapped = 0
+    for e in copies:
+        src = by_id[e.source_id]
+        for old, new in ((src.sentence1, e.sentence1), (src.sentence2, e.sentence2)):
+            a, b = split_tokens(old), split_tokens(new)
+            assert len(a) == len(b) and a[0::2] == b[0::2]  # same words count, spacing, punctuation
+            for wa, wb in zip(a[1::2], b[1::2]):
+                if wa != wb:
+                    assert wb.casefold() in nb.get(wa), (wa, wb)
+                    n_swapped += 1
+    assert n_swapped > 20
+
+
+def test_rsda_draw_includes_the_word_itself():
+    nb = load_neighbours()
+    seen = {rsda_text("dog", nb, derived_rng("t", i))[0] for i in range(200)}
+    assert "dog" in seen and len(seen) > 3 and seen <= {"dog", *nb.get("dog")}
+
+
+def test_codeswitch_aug_yields_target_language_words():
+    langs = ("hau", "afr")
+    copies = _copies(Augmenter("codeswitch-aug", 4, seed=0, langs=langs, switch_rate=1.0))
+    assert {e.lang for e in copies} == set(langs)
+    by_id = {p.id: p for p in _pairs()}
+    hits = 0
+    for e in copies:
+        lex = load_lexicon(e.lang)
+        targets = {w for ws in lex.from_english.values() for w in ws}
+        src = by_id[e.source_id]
+        for old, new in ((src.sentence1, e.sentence1), (src.sentence2, e.sentence2)):
+            for wa, wb in zip(split_tokens(old)[1::2], split_tokens(new)[1::2]):
+                if wa != wb:
+                    assert wb.casefold() in lex.translate_english(wa)
+                    assert wb.casefold() in targets
+                    hits += 1
+    assert hits > 10
+    # stop words are never switched
+    _, eligible = codeswitch_candidates("The man is in the house.", load_lexicon("hau"))
+    assert all(split_tokens("The man is in the house.")[i].casefold() not in {"the", "is", "in"} for i in eligible)
+
+
+def test_codeswitch_aug_with_recipes_uses_the_copy_language():
+    aug = Augmenter("codeswitch-aug", 2, seed=0, langs=("amh", "hau"), recipes=("translit",))
+    assert aug.describe()["recipe_languages"] == {"translit": ["amh"]}
+    copies = _copies(aug)
+    amh = [e for e in copies if e.lang == "amh"]
+    assert amh and not any("\u1200" <= ch <= "\u137f" for e in amh for ch in e.sentence1 + e.sentence2)
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"method": "adversarial"}, "unknown method"),
+    ({"method": "rs-da", "copies": 0}, "--copies"),
+    ({"method": "plain", "recipes": ("translit",)}, "does not apply to English"),
+    ({"method": "plain", "langs": ("hau",)}, "--langs only applies"),
+    ({"method": "codeswitch-aug", "langs": ("klingon",)}, "unknown language"),
+    ({"method": "plain", "recipes": ("nosuchrecipe",)}, "unknown recipe"),
+])
+def test_bad_augmentation_options(kw, msg):
+    with pytest.raises(AfroadvError, match=msg):
+        Augmenter(**{"copies": 1, **kw})
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def test_stsb_scores_are_normalised(stsb_file):
+    from afroadv.train import load_train_data
+
+    d = load_train_data(str(stsb_file))
+    assert d.info["score_scale"] == 5.0 and len(d.pairs) == 24
+    assert d.scores == [p.score / 5 for p in d.pairs] and max(d.scores) == 1.0
+    sub = load_train_data(str(stsb_file.parent), limit=10, seed=4)  # a folder holding sts-train.csv
+    assert len(sub.pairs) == 10 and sub.info["subset"]["n"] == 10
+    assert [p.id for p in load_train_data(str(stsb_file), limit=10, seed=4).pairs] == [p.id for p in sub.pairs]
+
+
+def test_generic_file_scores_and_errors(tmp_path):
+    from afroadv.train import load_train_data
+
+    f = tmp_path / "pairs.jsonl"
+    f.write_text("\n".join(json.dumps({"sentence1": a, "sentence2": b, "score": 0.5}) for a, b in SENTENCES) + "\n")
+    d = load_train_data(str(f))
+    assert d.info["score_scale"] == 1.0 and d.scores == [0.5] * len(SENTENCES)
+    g = tmp_path / "noscore.jsonl"
+    g.write_text(json.dumps({"sentence1": "a b", "sentence2": "c d"}) + "\n")
+    with pytest.raises(AfroadvError, match="gold score"):
+        load_train_data(str(g))
+    with pytest.raises(AfroadvError, match="not found"):
+        load_train_data(str(tmp_path / "missing.tsv"))
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path):
+    r = run_cli("train", "--model", "tiny-xlmr", "--method", "adversarial", "--out", tmp_path / "m")
+    assert r.returncode == 2 and "unknown method" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("train", "--model", "tiny-xlmr", "--data", tmp_path / "nope.tsv", "--out", tmp_path / "m")
+    assert r.returncode == 2 and "training data not found" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- training
+
+pytest.importorskip("torch")
+pytest.importorskip("sentence_transformers")
+
+FAST = dict(max_steps=2, batch_size=4, max_seq_length=32, progress=False, save_steps=1000)
+
+
+def _train(out: Path, data: Path, **kw):
+    from afroadv.train import TrainOptions, train
+
+    return train(TrainOptions(**{"model": "tiny-xlmr", "out": out, "data": str(data), "copies": 1, **FAST, **kw}))
+
+
+@pytest.mark.parametrize("method,kw", [("plain", {}), ("rs-da", {"recipes": ("charnoise",)}),
+                                       ("codeswitch-aug", {"langs": ("hau",)})])
+def test_train_each_method_few_steps(tmp_path, stsb_file, method, kw):
+    from afroadv.models import load_encoder, resolve_model
+
+    out = tmp_path / f"m-{method}"
+    info = _train(out, stsb_file, method=method, **kw)
+    assert info["training"]["global_steps"] == 2
+    assert info["data"]["score_scale"] == 5.0
+    assert info["augmentation"]["method"] == method
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert "model.safetensors" in files and "modules.json" in files and "README.md" in files
+    assert not [f for f in files if f.endswith((".bin", ".pt", ".pth", ".pkl"))]  # no pickle
+    assert not (out / "checkpoints").exists()
+    card = (out / "README.md").read_text()
+    assert f"| method | {method} |" in card and "| seed | 0 |" in card and "transformers" in card
+    saved = json.loads((out / "afroadv_train.json").read_text())
+    assert saved["augmentation_stats"]["copies"] == (24 if method != "plain" else 0)
+    rm = resolve_model(str(out))
+    assert rm.kind == "bi"
+    limits = {json.loads((out / "tokenizer_config.json").read_text()).get("model_max_length"), rm.max_seq_length}
+    assert 32 not in limits and 512 in limits  # the training truncation (32) is not saved
+    scores = load_encoder(rm, cache=False).score_pairs([("A man is playing.", "Mutum yana wasa.")])
+    assert np.isfinite(scores).all()
+    if method == "rs-da":  # the folder goes through `afroadv evaluate`'s code path
+        from afroadv.evaluate import build_sets, evaluate
+
+        doc = evaluate([str(out)], build_sets("hau", ["charnoise"], None, "test", 0, 12), n_boot=20, quiet=True)
+        assert [r["recipe"] for r in doc["results"]] == ["clean", "charnoise"]
+
+
+def test_train_cross_encoder(tmp_path, stsb_file):
+    from afroadv.models import load_encoder, resolve_model
+
+    out = tmp_path / "cross"
+    info = _train(out, stsb_file, method="codeswitch-aug", head="cross", langs=("afr",))
+    assert info["loss"] == "bce"
+    rm = resolve_model(str(out))
+    assert rm.kind == "cross"
+    assert json.loads((out / "tokenizer_config.json").read_text()).get("model_max_length") != 32
+    s = load_encoder(rm, cache=False).score_pairs([("A dog runs.", "A dog is running.")])
+    assert s.shape == (1,) and 0.0 <= float(s[0]) <= 1.0
+
+
+def test_resume_and_output_checks(tmp_path, stsb_file):
+    out = tmp_path / "r"
+    # an interrupted run: checkpoints kept, the finished marker and the model removed
+    _train(out, stsb_file, method="plain", max_steps=1, save_steps=1, keep_checkpoints=True)
+    assert (out / "checkpoints" / "checkpoint-1" / "model.safetensors").is_file()
+    with pytest.raises(AfroadvError, match="already holds a trained model"):
+        _train(out, stsb_file, method="plain")
+    (out / "afroadv_train.json").unlink()
+    with pytest.raises(AfroadvError, match="--resume"):
+        _train(out, stsb_file, method="plain")
+    with pytest.raises(AfroadvError, match="different options"):
+        _train(out, stsb_file, method="plain", seed=5, resume=True)
+    info = _train(out, stsb_file, method="plain", max_steps=2, resume=True)
+    assert info["training"]["resumed_from"] == "checkpoint-1" and info["training"]["global_steps"] == 2
+    with pytest.raises(AfroadvError, match="no checkpoint"):
+        _train(tmp_path / "fresh", stsb_file, method="plain", resume=True)
+
+
+def test_bf16_needs_a_gpu(tmp_path, stsb_file):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(AfroadvError, match="needs a GPU"):
+        _train(tmp_path / "b", stsb_file, bf16=True)
