@@ -59,11 +59,18 @@ def encoder_for(folder: Path, cache_file: Path):
 
 
 def attack(folder, out, cache_file, **kw):
+    """run_attack on one torch thread (tiny batches on a shared 2-core machine), restored afterwards."""
+    import torch
+
     from afroadv.attack.runner import AttackConfig, run_attack
 
     resume = kw.pop("resume", False)
-    cfg = AttackConfig(model=str(folder), lang=kw.pop("lang", "hau"), **kw)
-    return run_attack(cfg, out, resume=resume, encoder=encoder_for(folder, cache_file))
+    cfg = AttackConfig(model=str(folder), lang=kw.pop("lang", "hau"), threads=1, **kw)
+    threads = torch.get_num_threads()
+    try:
+        return run_attack(cfg, out, resume=resume, encoder=encoder_for(folder, cache_file))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -118,7 +125,7 @@ def test_goal_objective_and_threshold():
     assert away.objective(0.7, 0.5, 0.2) == pytest.approx(0.2)
     assert away.objective(0.3, 0.5, 0.2) == pytest.approx(-0.2)
     assert away.done(away.objective(0.65, 0.5, 0.2)) and not away.done(away.objective(0.55, 0.5, 0.2))
-    assert DEFAULT_DELTA == 0.1 and Goal().kind == "move" and Goal().delta == DEFAULT_DELTA
+    assert DEFAULT_DELTA == 0.05 and Goal().kind == "move" and Goal().delta == DEFAULT_DELTA
     with pytest.raises(AfroadvError, match="needs gold"):
         away.objective(0.7, 0.5, None)
     with pytest.raises(AfroadvError, match="--goal"):
@@ -129,19 +136,20 @@ def test_goal_objective_and_threshold():
 
 def test_goal_success_failure_and_away_from_gold_on_tiny_model(tiny, tmp_path):
     # δ tiny: every pair succeeds, and with the smallest change (greedy stops at the first success)
-    ok = attack(tiny, tmp_path / "ok", tmp_path / "c.sqlite3", limit=3, delta=1e-6)
+    ok = attack(tiny, tmp_path / "ok", tmp_path / "c.sqlite3", limit=3, delta=1e-6, candidates=1)
     assert ok.summary["success_rate"] == 1.0
     for r in ok.records:
         assert r["status"] == "succeeded" and len(r["changes"]) == 1
         assert abs(r["score_adv"] - r["score_orig"]) >= 1e-6 and r["deviation"] >= 1e-6
     # δ beyond reach (cosines move by < 0.5): every pair fails, after spending the whole word budget
-    bad = attack(tiny, tmp_path / "bad", tmp_path / "c.sqlite3", limit=3, delta=0.5)
-    assert bad.summary["success_rate"] == 0.0 and bad.summary["n_failed"] == 3
+    bad = attack(tiny, tmp_path / "bad", tmp_path / "c.sqlite3", limit=2, delta=0.5, candidates=1, budget=0.1)
+    assert bad.summary["success_rate"] == 0.0 and bad.summary["n_failed"] == 2
     for r in bad.records:
         assert r["status"] == "failed" and 0 < r["deviation"] < 0.5
         assert len(r["changes"]) == r["limit"]  # greedy kept improving until the budget ran out
     # away from gold: the objective is the growth of |score − gold| (gold rescaled to 0–1)
-    away = attack(tiny, tmp_path / "away", tmp_path / "c.sqlite3", limit=3, delta=1e-6, goal="away-from-gold")
+    away = attack(tiny, tmp_path / "away", tmp_path / "c.sqlite3", limit=3, delta=1e-6, goal="away-from-gold",
+                  candidates=1)
     log = {r["id"]: r for r in read_jsonl(tmp_path / "away" / "log.jsonl")}
     for r in away.records:
         gold = log[r["id"]]["gold"]
@@ -159,8 +167,8 @@ def test_budget_protected_words_and_sides(tiny, tmp_path):
 
     lang = get_language("hau")
     stop = lang.stopword_set()
-    run = attack(tiny, tmp_path / "b", tmp_path / "c.sqlite3", limit=8, delta=0.9, budget=0.1, candidates=2)
-    pairs = load_dataset(lang).pairs[:8]
+    run = attack(tiny, tmp_path / "b", tmp_path / "c.sqlite3", limit=6, delta=0.9, budget=0.1, candidates=1)
+    pairs = load_dataset(lang).pairs[:6]
     for pair, r in zip(pairs, run.records):
         assert r["limit"] == math.floor(0.1 * r["n_words"] + 1e-9)
         assert len(r["changes"]) <= r["limit"] and len(r["changes"]) / r["n_words"] <= 0.1
@@ -178,8 +186,8 @@ def test_budget_protected_words_and_sides(tiny, tmp_path):
                 assert k == 0 or any(ch in ".!?:\n" for ch in gap), (old, pair.id)
     assert sum(len(r["changes"]) for r in run.records) > 0
     # second side only, and at most 3 character edits in all
-    run = attack(tiny, tmp_path / "s", tmp_path / "c.sqlite3", limit=5, delta=0.9, sides="second",
-                 max_edit_distance=3, candidates=2)
+    run = attack(tiny, tmp_path / "s", tmp_path / "c.sqlite3", limit=4, delta=0.9, sides="second",
+                 max_edit_distance=3, candidates=1)
     for pair, r in zip(pairs, run.records):
         assert r["sentence1"] == pair.sentence1
         assert all(c["side"] == 2 for c in r["changes"])
@@ -192,7 +200,7 @@ def test_outputs_schema_ranking_and_manifest(tiny, tmp_path):
     from afroadv.resources import sha256_file
 
     out = tmp_path / "o"
-    run = attack(tiny, out, tmp_path / "c.sqlite3", limit=6, delta=0.02, candidates=2)
+    run = attack(tiny, out, tmp_path / "c.sqlite3", limit=6, delta=0.02, candidates=1, budget=0.1)
     adv = read_jsonl(out / "adversarial.jsonl")
     assert [list(r) for r in adv] == [COLUMNS] * 6
     assert {r["recipe"] for r in adv} == {"attack-charnoise"} and {r["task"] for r in adv} == {"sts"}
@@ -221,8 +229,8 @@ def test_outputs_schema_ranking_and_manifest(tiny, tmp_path):
 
 def test_second_run_is_served_by_the_cache(tiny, tmp_path):
     """Embeddings persist across runs: the same attack again encodes nothing and writes the same bytes."""
-    first = attack(tiny, tmp_path / "a", tmp_path / "c.sqlite3", limit=3, delta=0.05, candidates=2)
-    again = attack(tiny, tmp_path / "b", tmp_path / "c.sqlite3", limit=3, delta=0.05, candidates=2)
+    first = attack(tiny, tmp_path / "a", tmp_path / "c.sqlite3", limit=3, delta=0.05, candidates=1)
+    again = attack(tiny, tmp_path / "b", tmp_path / "c.sqlite3", limit=3, delta=0.05, candidates=1)
     assert first.timing["texts_encoded"] > 0 and again.timing["texts_encoded"] == 0
     # within one run the untouched side is never re-encoded: about one text per pair query
     assert first.timing["texts_encoded"] <= 0.55 * first.timing["texts_requested"]
@@ -231,15 +239,16 @@ def test_second_run_is_served_by_the_cache(tiny, tmp_path):
 
 
 def test_resume_after_sigkill_is_byte_identical(tiny, tmp_path):
-    n = 6
-    opts = dict(limit=n, delta=0.5, candidates=2, checkpoint_every=1, budget=0.15)
+    n = 5
+    opts = dict(limit=n, delta=0.5, candidates=1, checkpoint_every=1, budget=0.1)
     # (1) uninterrupted, with its own embedding cache
     attack(tiny, tmp_path / "full", tmp_path / "full.sqlite3", **opts)
     # (2) the real command in a subprocess, with another cache, SIGKILLed after the first checkpoint
     out = tmp_path / "killed"
     env = {**os.environ, "AFROADV_CACHE": str(tmp_path / "killed-cache"), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "afroadv.cli", "attack", "--model", str(tiny), "--lang", "hau", "--out", str(out),
-           "--limit", str(n), "--delta", "0.5", "--candidates", "2", "--checkpoint-every", "1", "--budget", "0.15"]
+           "--limit", str(n), "--delta", "0.5", "--candidates", "1", "--checkpoint-every", "1", "--budget", "0.1",
+           "--threads", "1"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ckpt = out / "checkpoint.jsonl"
     deadline = time.monotonic() + 120
@@ -265,7 +274,7 @@ def test_resume_after_sigkill_is_byte_identical(tiny, tmp_path):
 
 
 def test_torn_checkpoint_line_is_dropped(tiny, tmp_path):
-    opts = dict(limit=3, delta=0.05, candidates=2, checkpoint_every=1)
+    opts = dict(limit=3, delta=0.05, candidates=1, checkpoint_every=1, budget=0.1)
     attack(tiny, tmp_path / "full", tmp_path / "c.sqlite3", **opts)
     out = tmp_path / "torn"
     attack(tiny, out, tmp_path / "c.sqlite3", **opts)
@@ -282,7 +291,7 @@ def test_torn_checkpoint_line_is_dropped(tiny, tmp_path):
 
 def test_no_network_access_during_an_attack(tiny, tmp_path):
     with network_blocked() as attempts:
-        run = attack(tiny, tmp_path / "n", tmp_path / "c.sqlite3", limit=2, delta=0.05, candidates=2)
+        run = attack(tiny, tmp_path / "n", tmp_path / "c.sqlite3", limit=2, delta=0.05, candidates=1, budget=0.1)
     assert run.summary["n"] == 2
     assert attempts == []
 
@@ -302,3 +311,22 @@ def test_cli_rejects_bad_options_in_one_line(tmp_path):
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "--goal" in r.stderr
     r = run_cli("attack", "--model", "tiny-xlmr", "--lang", "hau", "--out", tmp_path, "--budget", "1.5")
     assert r.returncode == 2 and "--budget" in r.stderr
+
+
+@pytest.mark.integration
+def test_e5_attack_then_evaluate_the_set(tmp_path):
+    """The done-when command on 5 pairs with the real e5-small, and `afroadv evaluate` on its output."""
+    from conftest import run_cli
+
+    env = {"AFROADV_CACHE": str(tmp_path / "cache")}
+    out = tmp_path / "out"
+    r = run_cli("attack", "--model", "e5-small", "--lang", "hau", "--recipe", "charnoise", "--limit", "5",
+                "--out", out, "--threads", "1", env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n"] == 5 and summary["spearman_clean"] is not None and 0 <= summary["success_rate"] <= 1
+    assert "success rate" in r.stdout and "model forward" in r.stdout
+    r = run_cli("evaluate", "--model", "e5-small", "--sets", out / "adversarial.jsonl", "--out", tmp_path / "eval.json",
+                env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "attack-charnoise" in r.stdout

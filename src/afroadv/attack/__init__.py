@@ -1,2 +1,16 @@
-"""Model-in-the-loop attacks built on TextAttack. Nothing here is imported by `import afroadv`:
-textattack takes seconds to import and must first be staged for offline use (ta_env.py)."""
+"""Model-in-the-loop attacks (`afroadv attack`), built on TextAttack's decomposition.
+
+Nothing here is imported by `import afroadv`. Modules:
+
+- core.py        the one source of truth, plain Python: Goal, AttackSpace (recipe → eligible words,
+                 budget, rewrites, TextAttack's own text edits), TextAttack's word splitter (vendored)
+- search.py      afroadv's engine: TextAttack's greedy word-importance search and beam search
+- wrapper.py     PairScorer: pair scores that never re-encode a text (memo + persistent cache)
+- runner.py      the attack loop: checkpoints, resume, outputs, summary
+- command.py     the typer command (imports nothing heavy)
+- ta_env.py      imports textattack offline (staged NLTK data, no downloads, cache variables kept)
+- goal.py, transformations.py, ta_wrapper.py
+                 the same pieces as TextAttack classes (these import textattack, which takes
+                 seconds): PairRegressionGoalFunction, RecipeWordSwap + constraints,
+                 PairModelWrapper, build_attack
+"""

@@ -38,6 +38,7 @@ def attack_command(
     engine: str = typer.Option("afroadv", "--engine", help="afroadv (fast) | textattack (TextAttack's own Attack with the same components: same outputs, slower)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Texts per model forward."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
 ):
     """Search, per pair, for the recipe perturbation within the budget that moves the model's similarity score the most.
 
@@ -49,7 +50,7 @@ def attack_command(
         model=model, lang=lang, recipe=recipe, dataset=dataset, split=split, limit=limit, seed=seed, budget=budget,
         delta=delta, goal=goal, search=search, beam_width=beam_width, max_queries=max_queries, sides=sides,
         max_edit_distance=max_edit_distance, candidates=candidates, checkpoint_every=checkpoint_every,
-        engine=engine, device=device, batch_size=batch_size,
+        engine=engine, device=device, batch_size=batch_size, threads=threads,
     )  # fmt: skip
     run = run_attack(cfg, out, resume=resume, progress=sys.stderr.isatty(), notify=lambda m: typer.echo(m, err=True))
     _print(run)

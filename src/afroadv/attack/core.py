@@ -35,7 +35,6 @@ from afroadv.attack.defaults import (
     DEFAULT_CANDIDATES,
     DEFAULT_DELTA,
     GOALS,
-    SEARCHES,
     SIDE_CHOICES,
 )
 from afroadv.errors import AfroadvError

@@ -17,6 +17,8 @@ Importing this module imports textattack (through ta_env, offline).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from afroadv.attack.core import DEFAULT_DELTA, Goal
@@ -70,8 +72,15 @@ class PairRegressionGoalFunction(GoalFunction):
         self.goal = Goal(goal, float(delta))
         self.orig_score: float | None = None
         self.gold: float | None = None
-        super().__init__(model_wrapper, maximizable=False, use_cache=True, query_budget=query_budget,
-                         model_batch_size=model_batch_size, model_cache_size=model_cache_size)
+        from textattack.shared.utils import logger
+
+        level = logger.level
+        logger.setLevel(logging.ERROR)  # "No entry found for goal function ...": TextAttack lists only its own
+        try:
+            super().__init__(model_wrapper, maximizable=False, use_cache=True, query_budget=query_budget,
+                             model_batch_size=model_batch_size, model_cache_size=model_cache_size)
+        finally:
+            logger.setLevel(level)
 
     def init_attack_example(self, attacked_text, ground_truth_output):
         self.gold = parse_gold(ground_truth_output)

@@ -30,16 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from afroadv import __version__
-from afroadv.attack.core import (
-    DEFAULT_BUDGET,
-    DEFAULT_CANDIDATES,
-    DEFAULT_DELTA,
-    GOALS,
-    SEARCHES,
-    AttackSpace,
-    Goal,
-    changed_words,
-)
+from afroadv.attack.core import AttackSpace, Goal, changed_words
+from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA, GOALS, SEARCHES
 from afroadv.data.writers import dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.generate import COLUMNS, pairs_sha256
@@ -75,6 +67,7 @@ class AttackConfig:
     engine: str = "afroadv"
     device: str | None = None
     batch_size: int = 32
+    threads: int | None = None  # torch intra-op threads (None: torch's default)
 
     def validate(self) -> None:
         if self.goal not in GOALS:
@@ -93,6 +86,8 @@ class AttackConfig:
             raise AfroadvError(f"--limit must be positive, got {self.limit}")
         if self.batch_size < 1:
             raise AfroadvError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.threads is not None and self.threads < 1:
+            raise AfroadvError(f"--threads must be at least 1, got {self.threads}")
 
 
 @dataclass
@@ -252,10 +247,16 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
         if resume:
             notify(f"no checkpoint in {out}: starting from the first pair")
         _start_checkpoint(ckpt, config)
+    for name in (ADVERSARIAL, "adversarial.manifest.json", LOG, SUMMARY):  # never leave a previous run's
+        (out / name).unlink(missing_ok=True)  # outputs beside this run's checkpoint
     resumed_from = len(records)
 
     from afroadv.attack.wrapper import ForwardTimer, PairScorer
 
+    if cfg.threads and resumed_from < len(pairs):
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     scorer = PairScorer(encoder)
     timer = ForwardTimer(encoder)
     encoded_before = scorer.texts_encoded
@@ -277,6 +278,7 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
                "score_orig": s0, "score_adv": s1, "deviation": objective,
                "sentence1": cols[0], "sentence2": cols[1], "changes": changed_words(original, cols),
                "n_words": a.budget_words, "limit": space.limit(original), "attackable": len(a.eligible)}
+        rec = json.loads(json.dumps(rec, ensure_ascii=False, sort_keys=True))  # exactly what a resume reads back
         records.append(rec)
         pending.append(rec)
         if len(pending) >= cfg.checkpoint_every:
