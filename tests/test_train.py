@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from afroadv.augment import Augmenter, codeswitch_candidates, load_neighbours, rsda_text
 from afroadv.data.pairs import Pair
@@ -21,8 +22,6 @@ from afroadv.errors import AfroadvError
 from afroadv.lexicons.store import load_lexicon
 from afroadv.perturb.recipe import derived_rng
 from afroadv.text import split_tokens
-
-from conftest import run_cli
 
 SENTENCES = [
     ("A man is playing a guitar.", "A man plays the guitar."),
@@ -206,7 +205,7 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
 pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
-FAST = dict(max_steps=2, batch_size=4, max_seq_length=32, progress=False, save_steps=1000)
+FAST = {"max_steps": 2, "batch_size": 4, "max_seq_length": 32, "progress": False, "save_steps": 1000}
 
 
 def _train(out: Path, data: Path, **kw):
@@ -284,3 +283,23 @@ def test_bf16_needs_a_gpu(tmp_path, stsb_file):
         pytest.skip("a GPU is present")
     with pytest.raises(AfroadvError, match="needs a GPU"):
         _train(tmp_path / "b", stsb_file, bf16=True)
+
+
+def test_gathered_state_dict_save_path(tmp_path):
+    """The FSDP save path (gathered full state dict written by rank 0) gives a loadable folder with
+    the gathered weights, not the wrapper's (checked on CPU without FSDP)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from afroadv.models.tiny import build_tiny
+    from afroadv.train import _inner_state_dict
+
+    model = SentenceTransformer(str(build_tiny("xlmr")), device="cpu")
+    inner = model[0].auto_model
+    full = {k: v.clone() for k, v in model.state_dict().items()}
+    key = next(k for k in full if k.endswith("encoder.layer.0.output.dense.weight"))
+    full[key] += 1.0  # what another rank's update would look like: differs from the live module
+    model.save_pretrained(str(tmp_path))
+    inner.save_pretrained(str(tmp_path), state_dict=_inner_state_dict(model, inner, full), safe_serialization=True)
+    again = SentenceTransformer(str(tmp_path), device="cpu")
+    assert torch.equal(again.state_dict()[key], full[key])

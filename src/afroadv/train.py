@@ -133,7 +133,7 @@ def _from_hub_stsb() -> tuple[list[Pair], dict]:
         raise AfroadvError("reading STS-B from the hub needs `datasets`: pip install 'afroadv[ml]'") from None
     try:
         ds = load_dataset(STSB_HUB, split="train")
-    except Exception as e:  # offline, DNS, missing ...: one line
+    except Exception as e:  # noqa: BLE001 - offline, DNS, missing ...: all become one line
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
         raise AfroadvError(f"STS-B is not available locally and the hub copy {STSB_HUB} could not be loaded ({first}); "
                            "pass --data PATH (the STS benchmark's sts-train.csv or its folder)") from None
@@ -206,13 +206,24 @@ def _versions() -> dict:
     for mod in ("torch", "transformers", "sentence_transformers", "accelerate", "datasets"):
         try:
             out[mod] = __import__(mod).__version__
-        except Exception:  # not installed
+        except Exception:  # noqa: BLE001 - not installed or broken: record None
             out[mod] = None
     return out
 
 
+def _rank() -> int:
+    """This process's global rank under torchrun / accelerate launch (0 when not distributed)."""
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
 def _check_out(opts: TrainOptions) -> Path | None:
-    """Validate the output folder; return the checkpoint to resume from (or None)."""
+    """Validate the output folder; return the checkpoint to resume from (or None).
+
+    Under a distributed launch only rank 0 judges whether the folder is fresh (the other ranks may
+    look after rank 0 has started writing into it)."""
     out, ckdir = opts.out, opts.out / CHECKPOINTS
     if out.exists() and not out.is_dir():
         raise AfroadvError(f"--out {out} is a file, not a folder")
@@ -220,6 +231,8 @@ def _check_out(opts: TrainOptions) -> Path | None:
     if finished:
         raise AfroadvError(f"{out} already holds a trained model; choose another --out or delete it")
     if not opts.resume:
+        if _rank() > 0:
+            return None
         if ckdir.is_dir() and any(ckdir.iterdir()):
             raise AfroadvError(f"{out} holds checkpoints of an unfinished run: add --resume, or choose another --out")
         if out.is_dir() and any(out.iterdir()):
@@ -350,8 +363,8 @@ def _card(opts: TrainOptions, info: dict) -> str:
         ("copies per pair", str(aug["copies"])),
         ("recipes", ", ".join(aug["recipes"]) or "none"),
         ("target languages", ", ".join(aug.get("langs", [])) or "-"),
-        ("examples (originals + copies)", f"{info['augmentation_stats']['examples']} "
-                                          f"({info['augmentation_stats']['copies_changed_share'] * 100:.1f}% of copies changed)"),
+        ("examples (originals + copies)", (f"{info['augmentation_stats']['examples']} "
+                                           f"({info['augmentation_stats']['copies_changed_share'] * 100:.1f}% of copies changed)")),
         ("seed", str(opts.seed)),
         ("epochs / steps", f"{opts.epochs:g} / {t['global_steps']}" + (f" (--max-steps {opts.max_steps})" if opts.max_steps else "")),
         ("batch size / lr / warmup", f"{opts.batch_size} / {opts.lr:g} / {opts.warmup_ratio:g}"),
@@ -439,8 +452,9 @@ def train(opts: TrainOptions) -> dict:
         "sentence2": [e.sentence2 for e in examples],
         "score": [float(e.score) for e in examples],
     })
-    (opts.out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
-    write_text_atomic(opts.out / CHECKPOINTS / RUN_CONFIG, json.dumps(opts.run_config(), indent=2) + "\n")
+    if _rank() == 0:
+        (opts.out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+        write_text_atomic(opts.out / CHECKPOINTS / RUN_CONFIG, json.dumps(opts.run_config(), indent=2) + "\n")
     history: list[dict] = []
     callbacks = [_History.make(history)]
     load_kw: dict = {"trust_remote_code": rm.trust_remote_code}
@@ -451,6 +465,11 @@ def train(opts: TrainOptions) -> dict:
         if opts.head == "bi":
             trainer, model, restore_len = _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw)
             inner = model[0].auto_model
+            # the transformers pooler (dense + tanh on <s>) is never used by sentence-transformers'
+            # pooling; left trainable it gets no gradient, which DDP rejects
+            for name, p in inner.named_parameters():
+                if name.startswith("pooler."):
+                    p.requires_grad_(False)
         else:
             trainer, model, restore_len = _cross_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw)
             inner = model.model
@@ -556,16 +575,23 @@ def _save_final(trainer, model, inner, out: Path) -> None:
 
 
 def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
 
     try:
-        from sentence_transformers.sentence_transformer.losses import CoSENTLoss, CosineSimilarityLoss
+        from sentence_transformers.sentence_transformer.losses import (
+            CoSENTLoss,
+            CosineSimilarityLoss,
+        )
     except ImportError:  # sentence-transformers < 5.2
         from sentence_transformers.losses import CoSENTLoss, CosineSimilarityLoss
 
     try:
         model = SentenceTransformer(rm.source, device="cuda" if cuda else "cpu", **load_kw)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any loader failure becomes one line
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise AfroadvError(f"cannot load {opts.model} for training: {first}") from None
     full_len = model.max_seq_length
@@ -581,23 +607,28 @@ def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
 
 
 def _cross_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
-    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, MSELoss
+    from sentence_transformers.cross_encoder import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
+    from sentence_transformers.cross_encoder.losses import (
+        BinaryCrossEntropyLoss,
+        MSELoss,
+    )
 
     try:
-        model = CrossEncoder(rm.source, num_labels=1, max_length=opts.max_seq_length,
-                             device="cuda" if cuda else "cpu", **load_kw)
-    except Exception as e:
+        model = CrossEncoder(rm.source, num_labels=1, device="cuda" if cuda else "cpu", **load_kw)
+    except Exception as e:  # noqa: BLE001 - any loader failure becomes one line
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise AfroadvError(f"cannot load {opts.model} for training: {first}") from None
-    full_len = int(getattr(model.tokenizer, "model_max_length", 512) or 512)
+    attr = "max_seq_length" if hasattr(type(model), "max_seq_length") else "max_length"  # renamed in ST 5.x
+    full_len = getattr(model, attr, None) or int(getattr(model.tokenizer, "model_max_length", 512) or 512)
     full_len = full_len if full_len < 100_000 else 512
+    setattr(model, attr, min(opts.max_seq_length, full_len))
 
     def restore():
-        if hasattr(type(model), "max_seq_length"):  # sentence-transformers >= 5.4 renamed max_length
-            model.max_seq_length = full_len
-        else:
-            model.max_length = full_len
+        setattr(model, attr, full_len)  # evaluate at the model's own limit, not the training one
 
     loss = BinaryCrossEntropyLoss(model) if opts.loss == "bce" else MSELoss(model)
     args = _training_args(CrossEncoderTrainingArguments, opts, cuda, progress)
@@ -611,4 +642,4 @@ def estimate_steps(n_examples: int, batch_size: int, epochs: float, world_size: 
         math.ceil(math.ceil(n_examples / (batch_size * world_size)) * epochs)
 
 
-__all__ = ["TrainOptions", "TrainPair", "load_train_data", "train", "HEADS", "LOSSES", "METHODS", "estimate_steps"]
+__all__ = ["HEADS", "LOSSES", "METHODS", "TrainOptions", "TrainPair", "estimate_steps", "load_train_data", "train"]
