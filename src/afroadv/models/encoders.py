@@ -83,6 +83,21 @@ def _load_error(rm: ResolvedModel, e: Exception) -> AfroadvError:
 _LOADED: dict[tuple, object] = {}
 
 
+def _st_load(cls, rm: ResolvedModel, device: str, dtype: str, **extra):
+    """Construct a sentence-transformers model class (bi or cross) with our loading policy."""
+    kw = {"device": device, "trust_remote_code": rm.trust_remote_code, **extra}
+    if rm.revision and not rm.source_is_dir:
+        kw["revision"] = rm.revision
+    if dtype != "float32":
+        kw["model_kwargs"] = _dtype_kwargs(dtype)
+    try:
+        return cls(rm.source, **kw)
+    except AfroadvError:
+        raise
+    except Exception as e:
+        raise _load_error(rm, e) from None
+
+
 def _shared(key: tuple, loader):
     """Reuse the last loaded model when another encoder asks for the same weights (same source,
     revision, device, dtype, backend): evaluate/attack/sweep often build several encoders on one
@@ -219,17 +234,7 @@ class BiEncoder:
         except ImportError:
             raise AfroadvError("this model needs sentence-transformers: pip install 'afroadv[ml]'") from None
         rm = self.resolved
-        kw = {"device": self.device, "trust_remote_code": rm.trust_remote_code}
-        if rm.revision and not rm.source_is_dir:
-            kw["revision"] = rm.revision
-        if self.dtype != "float32":
-            kw["model_kwargs"] = _dtype_kwargs(self.dtype)
-        try:
-            st = SentenceTransformer(rm.source, **kw)
-        except AfroadvError:
-            raise
-        except Exception as e:
-            raise _load_error(rm, e) from None
+        st = _st_load(SentenceTransformer, rm, self.device, self.dtype)
         st.eval()
         st._afroadv_limit = st.max_seq_length  # the model's own limit; encoders may ask for less
         return st
@@ -354,17 +359,7 @@ class CrossEncoder:
         except ImportError:
             raise AfroadvError("cross-encoders need sentence-transformers: pip install 'afroadv[ml]'") from None
         rm = self.resolved
-        kw = {"device": self.device, "trust_remote_code": rm.trust_remote_code, "max_length": self.max_length}
-        if rm.revision and not rm.source_is_dir:
-            kw["revision"] = rm.revision
-        if self.dtype != "float32":
-            kw["model_kwargs"] = _dtype_kwargs(self.dtype)
-        try:
-            ce = STCrossEncoder(rm.source, **kw)
-        except AfroadvError:
-            raise
-        except Exception as e:
-            raise _load_error(rm, e) from None
+        ce = _st_load(STCrossEncoder, rm, self.device, self.dtype, max_length=self.max_length)
         n_labels = getattr(getattr(ce, "config", None), "num_labels", None) or getattr(ce, "num_labels", 1)
         if n_labels != 1:
             raise AfroadvError(f"{rm.name} is a {n_labels}-label classifier; a cross-encoder for similarity "
