@@ -23,3 +23,16 @@ def run_cli(*args, cwd=None, env=None):
         [sys.executable, "-m", "afroadv.cli", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})},
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """A private AFROADV_CACHE (models, embeddings) for one test module, restored afterwards."""
+    root = tmp_path_factory.mktemp("afroadv-cache")
+    old = os.environ.get("AFROADV_CACHE")
+    os.environ["AFROADV_CACHE"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("AFROADV_CACHE", None)
+    else:
+        os.environ["AFROADV_CACHE"] = old

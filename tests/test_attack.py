@@ -37,19 +37,11 @@ FILES = ("adversarial.jsonl", "adversarial.manifest.json", "log.jsonl", "summary
 
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """The tiny bi-encoder folder (built once), and a private cache root for this module."""
+def tiny(module_cache):
+    """The tiny bi-encoder folder (built once) inside this module's private cache root."""
     from afroadv.models.tiny import build_tiny
 
-    root = tmp_path_factory.mktemp("attack-cache")
-    old = os.environ.get("AFROADV_CACHE")
-    os.environ["AFROADV_CACHE"] = str(root / "default")
-    folder = build_tiny("xlmr", seed=0, dest=root / "tiny-xlmr")
-    yield folder
-    if old is None:
-        os.environ.pop("AFROADV_CACHE", None)
-    else:
-        os.environ["AFROADV_CACHE"] = old
+    return build_tiny("xlmr", seed=0, dest=module_cache / "tiny-xlmr")
 
 
 def encoder_for(folder: Path, cache_file: Path):

@@ -48,17 +48,10 @@ from afroadv.attack.wrapper import PairScorer
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny(module_cache):
     from afroadv.models.tiny import build_tiny
 
-    root = tmp_path_factory.mktemp("attack-ta-cache")
-    old = os.environ.get("AFROADV_CACHE")
-    os.environ["AFROADV_CACHE"] = str(root / "default")
-    yield build_tiny("xlmr", seed=0, dest=root / "tiny-xlmr")
-    if old is None:
-        os.environ.pop("AFROADV_CACHE", None)
-    else:
-        os.environ["AFROADV_CACHE"] = old
+    return build_tiny("xlmr", seed=0, dest=module_cache / "tiny-xlmr")
 
 
 def _sentences():

@@ -4,7 +4,6 @@ e5-small (integration) against an independent sentence-transformers + scipy comp
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -17,15 +16,8 @@ pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
-def cache_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("afroadv-cache")
-    old = os.environ.get("AFROADV_CACHE")
-    os.environ["AFROADV_CACHE"] = str(root)
-    yield {"AFROADV_CACHE": str(root)}
-    if old is None:
-        os.environ.pop("AFROADV_CACHE", None)
-    else:
-        os.environ["AFROADV_CACHE"] = old
+def cache_env(module_cache):
+    return {"AFROADV_CACHE": str(module_cache)}
 
 
 def test_metrics_agree_with_scipy_and_ci_brackets_the_drop():

@@ -40,16 +40,9 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache_dir(tmp_path_factory):
+def _cache_dir(module_cache):
     """Every model and cache file of these tests lives in a temporary folder."""
-    root = tmp_path_factory.mktemp("afroadv-cache")
-    old = os.environ.get("AFROADV_CACHE")
-    os.environ["AFROADV_CACHE"] = str(root)
-    yield root
-    if old is None:
-        os.environ.pop("AFROADV_CACHE", None)
-    else:
-        os.environ["AFROADV_CACHE"] = old
+    return module_cache
 
 
 @pytest.fixture()

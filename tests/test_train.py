@@ -46,15 +46,8 @@ def _write_stsb(path: Path, n: int = 24) -> Path:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("afroadv-cache")
-    old = os.environ.get("AFROADV_CACHE")
-    os.environ["AFROADV_CACHE"] = str(root)
-    yield root
-    if old is None:
-        os.environ.pop("AFROADV_CACHE", None)
-    else:
-        os.environ["AFROADV_CACHE"] = old
+def _cache_dir(module_cache):
+    return module_cache
 
 
 @pytest.fixture(scope="module")
