@@ -23,7 +23,6 @@ _PROTECTED = (
     r"|[@#][\p{L}\p{M}\p{N}_]+"  # @user, #hashtag
 )
 _WORD = r"[\p{L}\p{M}\p{N}]+(?:['’ʼ][\p{L}\p{M}\p{N}]+)*"
-_TOKEN_RE = regex.compile(rf"(?P<p>{_PROTECTED})|(?P<w>{_WORD})")
 _SPLIT_RE = regex.compile(rf"({_PROTECTED}|{_WORD})")
 _SPLIT_WORDS_RE = regex.compile(rf"({_WORD})")
 _PROTECTED_RE = regex.compile(rf"(?:{_PROTECTED})\Z")
@@ -45,26 +44,6 @@ class Segment:
     sentence_initial: bool = False
 
 
-def segment(text: str) -> list[Segment]:
-    """Split text into segments whose concatenation is exactly `text`."""
-    out: list[Segment] = []
-    pos = 0
-    at_start = True
-    for m in _TOKEN_RE.finditer(text):
-        if m.start() > pos:
-            gap = text[pos : m.start()]
-            out.append(Segment(gap, OTHER))
-            if any(c in _SENTENCE_END for c in gap.strip(" ")):
-                at_start = True
-        kind = PROTECTED if m.group("p") else WORD
-        out.append(Segment(m.group(), kind, sentence_initial=at_start))
-        at_start = False
-        pos = m.end()
-    if pos < len(text):
-        out.append(Segment(text[pos:], OTHER))
-    return out
-
-
 def split_tokens(text: str) -> list[str]:
     """The fast path: [gap, token, gap, token, ..., gap]; tokens (odd indices) are words or protected spans."""
     if "@" in text or "#" in text or "://" in text or "www." in text:
@@ -80,8 +59,23 @@ def ends_sentence(gap: str) -> bool:
     return any(c in _SENTENCE_END for c in gap)
 
 
+def segment(text: str) -> list[Segment]:
+    """The slow, descriptive view of `split_tokens`: segments whose concatenation is exactly `text`."""
+    out: list[Segment] = []
+    initial = True
+    for i, part in enumerate(split_tokens(text)):
+        if i % 2 == 0:
+            if part:
+                out.append(Segment(part, OTHER))
+            initial = initial or ends_sentence(part)
+        else:
+            out.append(Segment(part, PROTECTED if is_protected_token(part) else WORD, sentence_initial=initial))
+            initial = False
+    return out
+
+
 def words(text: str) -> list[str]:
-    return [s.text for s in segment(text) if s.kind == WORD]
+    return [t for t in split_tokens(text)[1::2] if not is_protected_token(t)]
 
 
 def has_digit(word: str) -> bool:

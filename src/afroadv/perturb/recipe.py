@@ -22,7 +22,6 @@ from afroadv.text import ends_sentence, has_digit, is_protected_token, name_flag
 
 SIDES = ("both", "first", "second")
 PROTECTABLE = {"numbers", "urls", "emails", "mentions", "hashtags", "names", "stopwords"}
-ALWAYS_PROTECTED = {"urls", "emails", "mentions", "hashtags"}  # never word segments in the first place
 REQUIREMENTS = {"keyboard", "lexicon", "variants"}
 
 
@@ -284,10 +283,6 @@ class Perturber:
                 eligible.append(i)
             initial = False
         return eligible
-
-    def eligible_words(self, text: str) -> list[str]:
-        parts = split_tokens(nfc(text))
-        return [parts[i] for i in self._eligible(parts)]
 
     def analyse(self, text: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
         found = self._analysis.get(text)
