@@ -124,7 +124,21 @@ def _as_resolved(model: str | ResolvedModel, kind: str | None, trust_remote_code
     return resolve_model(model, kind=kind, trust_remote_code=trust_remote_code, revision=revision)
 
 
-class BiEncoder:
+class _Encoder:
+    """What both encoder kinds expose about the model they wrap (`resolved` is set by subclasses)."""
+
+    resolved: ResolvedModel
+
+    @property
+    def model_id(self) -> str:
+        return self.resolved.model_id
+
+    @property
+    def fingerprint(self) -> str:
+        return self.resolved.fingerprint
+
+
+class BiEncoder(_Encoder):
     """Sentence embeddings (float32, L2-normalised) and cosine pair scores.
 
     The model loads lazily, on the first text the cache does not already hold, so a fully cached
@@ -161,14 +175,6 @@ class BiEncoder:
         self._dim: int | None = None
 
     # ------------------------------------------------------------------ loading
-    @property
-    def model_id(self) -> str:
-        return self.resolved.model_id
-
-    @property
-    def fingerprint(self) -> str:
-        return self.resolved.fingerprint
-
     @property
     def loaded(self) -> bool:
         return self._model is not None or self._st is not None
@@ -320,7 +326,7 @@ class BiEncoder:
         return f"BiEncoder({self.model_id!r}, backend={self.backend}, device={self.device}, dtype={self.dtype})"
 
 
-class CrossEncoder:
+class CrossEncoder(_Encoder):
     """Joint pair scorer: sentence-transformers CrossEncoder with a one-output (regression) head.
 
     Pair scores are cached like embeddings (a one-element vector per ordered pair)."""
@@ -342,14 +348,6 @@ class CrossEncoder:
                                         dtype=self.dtype)
         self.pairs_scored = 0
         self._ce = None
-
-    @property
-    def model_id(self) -> str:
-        return self.resolved.model_id
-
-    @property
-    def fingerprint(self) -> str:
-        return self.resolved.fingerprint
 
     def load(self) -> "CrossEncoder":
         if self._ce is not None:
