@@ -23,7 +23,6 @@ Words the two disagree on (hyphenated compounds, words with combining tone marks
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections import OrderedDict
@@ -228,15 +227,10 @@ class AttackSpace:
         offset = 0
         for c, text in enumerate(columns):
             if c < 2 and self.attack_side[c] or (len(columns) == 1 and c == 0):
-                parts, eligible, positions = self.perturber.analyse(text)
-                if "".join(parts) == text:  # (non-NFC text: nothing lines up, leave it alone)
-                    budget_words += len(positions)
-                    starts = [0]
-                    for p in parts:
-                        starts.append(starts[-1] + len(p))
-                    for i in eligible:
-                        n = bisect.bisect_left(positions, i)
-                        tokens[(offset + starts[i], offset + starts[i + 1])] = (c, n)
+                if nfc(text) == text:  # (non-NFC text: nothing lines up, leave it alone)
+                    budget_words += self.perturber.analyse(text).n_words
+                    for a, b, n in self.perturber.spans(text):
+                        tokens[(offset + a, offset + b)] = (c, n)
             offset += len(text) + len(SPLIT_TOKEN)
         eligible_idx: set[int] = set()
         where: dict[int, tuple[int, int]] = {}

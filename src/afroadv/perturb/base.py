@@ -20,6 +20,7 @@ class Transformation:
     """Rewrites one word. `applies` must be exact: a word it accepts is always changed by `apply`."""
 
     kind: ClassVar[str]
+    applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
 
     def __init__(self, lang: Language, **params):
         self.lang = lang

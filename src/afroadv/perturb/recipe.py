@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import random
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from bisect import bisect_left
+from itertools import accumulate
 from typing import NamedTuple
 from pathlib import Path
 
@@ -16,9 +17,11 @@ import yaml
 from afroadv.data.pairs import Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
+from afroadv.perturb.analysis import ALWAYS, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
 from afroadv.perturb.base import Transformation, build_transformation
+from afroadv.perturb.rng import Stream, batch_streams, stream_keys
 from afroadv.resources import recipes_dir
-from afroadv.text import ends_sentence, has_digit, is_protected_token, name_flags, nfc, split_tokens
+from afroadv.text import has_digit, is_protected_token, name_flags, nfc
 
 SIDES = ("both", "first", "second")
 PROTECTABLE = {"numbers", "urls", "emails", "mentions", "hashtags", "names", "stopwords"}
@@ -181,24 +184,26 @@ class TextResult(NamedTuple):
 
 
 def derived_rng(*parts) -> random.Random:
-    """A random stream named by its parts (seed, recipe, pair id, side): independent of processing order."""
+    """A random.Random named by its parts: for augmentation, attacks and sampling, where the full
+    random API matters more than the cost of seeding (generation uses rng.Stream instead)."""
     digest = hashlib.blake2b("|".join(map(str, parts)).encode("utf-8"), digest_size=16).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 
-@lru_cache(maxsize=4096)
-def _total_weight(opts) -> float:
-    return sum(w for _, w in opts)
-
-
-def choose_k(n: int, k: int, rng: random.Random) -> list[int]:
-    """k distinct indices of range(n), ascending (a partial Fisher–Yates: cheaper than random.sample)."""
-    idx = list(range(n))
+def choose_k(n: int, k: int, rng) -> list[int]:
+    """k distinct indices of range(n), ascending: a partial Fisher–Yates over a sparse permutation
+    (only displaced entries are stored), so choosing 2 of 40 costs 2 draws, not a 40-element list."""
     rand = rng.random
+    if k == 1:
+        return [int(rand() * n)]
+    moved: dict[int, int] = {}
+    out = []
     for j in range(k):
         r = j + int(rand() * (n - j))
-        idx[j], idx[r] = idx[r], idx[j]
-    return sorted(idx[:k])
+        out.append(moved.get(r, r))
+        moved[r] = moved.get(j, j)
+    out.sort()
+    return out
 
 
 class Perturber:
@@ -212,13 +217,14 @@ class Perturber:
         self.stopwords = lang.stopword_set() if "stopwords" in recipe.protect else frozenset()
         self._protect_numbers = "numbers" in recipe.protect
         self._protect_names = "names" in recipe.protect
-        # words repeat, so each is judged once
-        self._word_info: dict[str, tuple[bool, bool, bool, bool]] = {}
-        self._word_options: dict[str, tuple[tuple[Transformation, float], ...]] = {}
-        self._gap_ends: dict[str, bool] = {}
-        # text -> (tokens, eligible positions, word positions): a text perturbed again (other seeds,
-        # K augmented copies, attack candidates) is analysed once
-        self._analysis: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]] = {}
+        self._word_options: dict[str, tuple[tuple[tuple[Transformation, float], ...], float]] = {}
+        plain = None
+        if not self.stopwords and any(t.applies_to_letters for t, _ in self.transformations):
+            plain = ALWAYS
+        self.analyser = TextAnalyser(self._judge, plain)
+        from afroadv.perturb.chars import CharKernel
+
+        self._kernel = CharKernel.build(self.transformations)
 
     @property
     def resource_versions(self) -> dict[str, str]:
@@ -228,10 +234,12 @@ class Perturber:
         return out
 
     @staticmethod
-    def _pick(opts: tuple[tuple[Transformation, float], ...], rng: random.Random) -> Transformation:
+    def _pick(found: tuple[tuple[tuple[Transformation, float], ...], float], rng) -> Transformation:
+        """A transformation among those that apply, in proportion to its weight."""
+        opts, total = found
         if len(opts) == 1:
             return opts[0][0]
-        x = rng.random() * _total_weight(opts)
+        x = rng.random() * total
         for t, w in opts:
             x -= w
             if x < 0:
@@ -241,91 +249,105 @@ class Perturber:
     def options(self, word: str) -> list[tuple[Transformation, float]]:
         return [(t, w) for t, w in self.transformations if t.applies(word)]
 
-    def _info(self, token: str) -> tuple[bool, bool, bool, bool]:
-        """(blocked, capitalised, acronym, some transformation applies), judged once per word."""
-        info = self._word_info.get(token)
-        if info is None:
-            if is_protected_token(token):
-                info = (True, False, False, False)
-            else:
-                blocked = (self._protect_numbers and has_digit(token)) or (
-                    bool(self.stopwords) and token.casefold() in self.stopwords
-                )
-                cap, acronym = name_flags(token) if self._protect_names else (False, False)
-                applies = not blocked and any(t.applies(token) for t, _ in self.transformations)
-                info = (blocked, cap, acronym, applies)
-            if len(self._word_info) < 500_000:
-                self._word_info[token] = info
-        return info
-
-    def _options_for(self, word: str) -> tuple[tuple[Transformation, float], ...]:
-        """All transformations that apply, computed only for words actually chosen."""
-        opts = self._word_options.get(word)
-        if opts is None:
-            opts = tuple(self.options(word))
-            if len(self._word_options) < 500_000:
-                self._word_options[word] = opts
-        return opts
-
-    def _eligible(self, parts: list[str]) -> list[int]:
-        """Indices into `parts` (odd: tokens) of the words this recipe may rewrite."""
-        eligible = []
-        initial = True
-        gap_ends = self._gap_ends
-        for i in range(1, len(parts), 2):
-            gap = parts[i - 1]
-            ends = gap_ends.get(gap)
-            if ends is None:
-                ends = gap_ends[gap] = ends_sentence(gap)
-            initial = initial or ends
-            blocked, cap, acronym, applies = self._info(parts[i])
-            if applies and not (acronym or (cap and not initial)):
-                eligible.append(i)
-            initial = False
-        return eligible
-
-    def analyse(self, text: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
-        found = self._analysis.get(text)
+    def _options_for(self, word: str) -> tuple[tuple[tuple[Transformation, float], ...], float]:
+        """(options, total weight), computed only for words actually chosen."""
+        found = self._word_options.get(word)
         if found is None:
-            parts = split_tokens(nfc(text))
-            words = tuple(i for i in range(1, len(parts), 2) if not is_protected_token(parts[i]))
-            found = (tuple(parts), tuple(self._eligible(parts)), words)
-            if len(self._analysis) >= 200_000:
-                self._analysis.clear()
-            self._analysis[text] = found
+            opts = tuple(self.options(word))
+            found = (opts, sum(w for _, w in opts))
+            if len(self._word_options) < 500_000:
+                self._word_options[word] = found
         return found
 
-    def perturb_text(self, text: str, rng: random.Random, rate: float | None = None) -> TextResult:
-        frozen_parts, eligible, word_positions = self.analyse(text)
+    def _judge(self, token: str) -> int:
+        """PROTECTED, FIXED, ALWAYS or INITIAL: what this recipe may do with a token."""
+        if not token.isalpha():  # (letters only: neither protected nor a number)
+            if is_protected_token(token):
+                return PROTECTED
+            if self._protect_numbers and has_digit(token):
+                return FIXED
+        if self.stopwords and token.casefold() in self.stopwords:
+            return FIXED
+        for t, _ in self.transformations:
+            if t.applies(token):
+                break
+        else:
+            return FIXED
+        if self._protect_names:
+            cap, acronym = name_flags(token)
+            if acronym:
+                return FIXED
+            if cap:
+                return INITIAL
+        return ALWAYS
+
+    def analyse(self, text: str) -> Analysis:
+        """A text's chunks and rewritable words (capitalised words only sentence-initially), after NFC."""
+        return self.analyser.analyse(text)
+
+    def spans(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, n-th word) of every rewritable word, as character offsets into nfc(text)."""
+        a = self.analyse(text)
+        starts = [0, *accumulate(len(c) + 1 for c in a.chunks)]
+        return [(starts[ci] + s, starts[ci] + e, n) for ci, s, e, n in a.targets(self.analyser.statics)]
+
+    def perturb_text(self, text: str, rng, rate: float | None = None) -> TextResult:
+        """Rewrite ⌊rate × eligible⌉ (stochastically rounded, at least min_words) words; rng needs `random()`."""
+        a = self.analyser.analyse(text)
+        m = a.n_eligible
         rate = self.recipe.rate if rate is None else rate
-        exact = rate * len(eligible)
+        exact = rate * m
         k = int(exact) + (rng.random() < exact - int(exact))  # stochastic rounding: unbiased rate
         if rate > 0:
-            k = min(len(eligible), max(k, self.recipe.min_words))
+            k = min(m, max(k, self.recipe.min_words))
         if not k:
-            return TextResult("".join(frozen_parts), len(word_positions), len(eligible), ())
-        parts = list(frozen_parts)
+            return TextResult(a.text, a.n_words, m, ())
+        chunks = list(a.chunks)
+        cum, resolved, statics, kernel = a.cum, a.resolved, self.analyser.statics, self._kernel
         changes = []
-        for i in (eligible[j] for j in choose_k(len(eligible), k, rng)):
-            word = parts[i]
-            t = self._pick(self._options_for(word), rng)
-            new = nfc(t.apply(word, rng))
+        last, shift = -1, 0
+        for rank in choose_k(m, k, rng):
+            ci = bisect_left(cum, (rank + 1) << 48)  # (a.target, inlined: this loop is the hot path)
+            chunk = chunks[ci]
+            nth = (cum[ci - 1] >> 24) & 0xFFFFFF if ci else 0
+            tokens = resolved.get(ci) or statics.get(a.chunks[ci])
+            if tokens is None:
+                start, end = 0, len(chunk)
+            else:
+                t = tokens[rank - (cum[ci - 1] >> 48 if ci else 0)]
+                start, end, nth = t.start, t.end, nth + t.word
+            if ci != last:
+                last, shift = ci, 0
+            word = chunk[start + shift : end + shift]
+            new = kernel.edit(word, rng) if kernel is not None else None
+            if new is None:
+                new = self._pick(self._options_for(word), rng).apply(word, rng)
+            new = nfc(new)
             if new != word:
-                parts[i] = new
-                # report the n-th word of the text, not the position in `parts`
-                changes.append((bisect.bisect_left(word_positions, i), word, new))
-        return TextResult(nfc("".join(parts)), len(word_positions), len(eligible), tuple(changes))
+                chunks[ci] = chunk[: start + shift] + new + chunk[end + shift :]
+                shift += len(new) - len(word)
+                changes.append((nth, word, new))
+        return TextResult(nfc(" ".join(chunks)), a.n_words, m, tuple(changes))
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
         if pair.task in ("bitext", "invariance"):
             return True, False  # only the African-language side; the other is the untouched anchor
         return self.recipe.sides in ("both", "first"), self.recipe.sides in ("both", "second")
 
-    def perturb_pair(self, pair: Pair, seed: int) -> tuple[Pair, TextResult | None, TextResult | None]:
-        """One RNG stream per pair, derived from (seed, recipe, language, pair id): order-independent."""
+    def stream(self, seed: int, pair_id: str) -> Stream:
+        """The pair's random stream, named by (seed, recipe, language, pair id): order-independent."""
+        return Stream.named(seed, self.recipe.name, self.lang.code, pair_id)
+
+    def streams(self, seed: int, pairs: list[Pair]) -> list[Stream]:
+        """`stream` for every pair, their first draws computed together."""
+        keys = stream_keys((seed, self.recipe.name, self.lang.code), [p.id for p in pairs])
+        return batch_streams(keys, _FIRST_DRAWS)
+
+    def perturb_pair(self, pair: Pair, rng) -> tuple[TextResult | None, TextResult | None]:
         touch1, touch2 = self.sides_for(pair)
-        rng = derived_rng(seed, self.recipe.name, self.lang.code, pair.id)
         r1 = self.perturb_text(pair.sentence1, rng) if touch1 else None
         r2 = self.perturb_text(pair.sentence2, rng) if touch2 else None
-        new = replace(pair, sentence1=r1.text if r1 else pair.sentence1, sentence2=r2.text if r2 else pair.sentence2)
-        return new, r1, r2
+        return r1, r2
+
+
+_FIRST_DRAWS = 32  # per pair, computed in bulk; a pair that needs more extends its stream
