@@ -34,10 +34,13 @@ def best_rate(fn, pairs, rounds: int) -> float:
 
 
 def cold_perturber(recipe, lang):
-    """A perturber that has seen no word: its own caches are new and the shared shape cache is emptied."""
-    from afroadv.perturb import chars
+    """A perturber that has seen no word and no character: its own caches are new, and the caches
+    shared across perturbers (word shapes, the batch kernel's character tables) are emptied."""
+    from afroadv.perturb import chars, vector
 
     chars._SHAPES.clear()
+    vector._TABLES = vector._CharTables()
+    vector._ETH_ROWS = None
     return recipe.perturber(lang)
 
 

@@ -41,9 +41,8 @@ class GeneratedSet:
 def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: bool = False) -> list[dict]:
     """One record per pair; each pair draws from its own stream, so any subset or order gives the same records."""
     recipe, records = perturber.recipe.name, []
-    append, perturb_text = records.append, perturber.perturb_text
-    sides: dict[str, tuple[bool, bool]] = {}  # by task
-    batch = 4096  # streams are built per batch: their draws cost memory
+    append = records.append
+    batch = 8192  # bounds the memory of one kernel call; results do not depend on it
     bar = None
     if progress and len(pairs) > batch:
         from rich.progress import Progress
@@ -56,18 +55,13 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
     try:
         for lo in range(0, len(pairs), batch):
             chunk = pairs[lo : lo + batch]
-            for pair, rng in zip(chunk, perturber.streams(seed, chunk)):
-                touch = sides.get(pair.task)
-                if touch is None:
-                    touch = sides[pair.task] = perturber.sides_for(pair)
+            for pair, (r1, r2) in zip(chunk, perturber.perturb_batch(chunk, seed)):
                 s1, s2 = pair.sentence1, pair.sentence2
                 n_words = n_changed = 0
-                if touch[0]:
-                    r = perturb_text(s1, rng)
-                    s1, n_words, n_changed = r.text, r.n_words, len(r.changes)
-                if touch[1]:
-                    r = perturb_text(s2, rng)
-                    s2, n_words, n_changed = r.text, n_words + r.n_words, n_changed + len(r.changes)
+                if r1 is not None:
+                    s1, n_words, n_changed = r1
+                if r2 is not None:
+                    s2, n_words, n_changed = r2[0], n_words + r2[1], n_changed + r2[2]
                 append({
                     "id": f"{pair.id}/{recipe}/{seed}",
                     "source_id": pair.id,

@@ -225,6 +225,7 @@ class Perturber:
         from afroadv.perturb.chars import CharKernel
 
         self._kernel = CharKernel.build(self.transformations)
+        self._batch_kernel = False  # not built yet
 
     @property
     def resource_versions(self) -> dict[str, str]:
@@ -338,16 +339,47 @@ class Perturber:
         """The pair's random stream, named by (seed, recipe, language, pair id): order-independent."""
         return Stream.named(seed, self.recipe.name, self.lang.code, pair_id)
 
-    def streams(self, seed: int, pairs: list[Pair]) -> list[Stream]:
-        """`stream` for every pair, their first draws computed together."""
-        keys = stream_keys((seed, self.recipe.name, self.lang.code), [p.id for p in pairs])
-        return batch_streams(keys, _FIRST_DRAWS)
+    @property
+    def batch_kernel(self):
+        """The numpy kernel for this recipe (vector.py), or None: built on first use (it imports numpy)."""
+        if self._batch_kernel is False:
+            from afroadv.perturb.vector import VectorKernel
 
-    def perturb_pair(self, pair: Pair, rng) -> tuple[TextResult | None, TextResult | None]:
-        touch1, touch2 = self.sides_for(pair)
-        r1 = self.perturb_text(pair.sentence1, rng) if touch1 else None
-        r2 = self.perturb_text(pair.sentence2, rng) if touch2 else None
-        return r1, r2
+            self._batch_kernel = VectorKernel.build(self)
+        return self._batch_kernel
+
+    def perturb_batch(self, pairs: list[Pair], seed: int) -> list[list[tuple[str, int, int] | None]]:
+        """[(text, words, words changed) or None if untouched, for each side] for every pair.
+
+        Every pair draws from its own stream, named by (seed, recipe, language, pair id), so a pair's
+        result depends on nothing else in the batch. Texts the batch kernel takes are perturbed
+        together; the rest word by word (perturb_text) from the pair's sequential stream."""
+        keys = stream_keys((seed, self.recipe.name, self.lang.code), [p.id for p in pairs])
+        by_task: dict[str, tuple[bool, bool]] = {}
+        touch = []
+        for p in pairs:
+            t = by_task.get(p.task)
+            if t is None:
+                t = by_task[p.task] = self.sides_for(p)
+            touch.append(t)
+        out: list[list] = [[None, None] for _ in pairs]
+        todo = [(i, side) for i, t in enumerate(touch) for side in (0, 1) if t[side]]
+        kernel = self.batch_kernel
+        if kernel is not None and todo:
+            texts = [nfc(pairs[i].sentence2 if side else pairs[i].sentence1) for i, side in todo]
+            done = kernel.run(texts, [keys[i] for i, _ in todo], [side for _, side in todo])
+            for (i, side), r in zip(todo, done):
+                if r is not None:
+                    out[i][side] = (r[0], r[1], r[3])
+            todo = [(i, side) for i, side in todo if out[i][side] is None]
+        streams: dict[int, Stream] = {}
+        if todo:
+            need = sorted({i for i, _ in todo})
+            streams = dict(zip(need, batch_streams([keys[i] for i in need], _FIRST_DRAWS)))
+        for i, side in todo:  # (side 0 before side 1 of a pair: they share its stream in that order)
+            r = self.perturb_text(pairs[i].sentence2 if side else pairs[i].sentence1, streams[i])
+            out[i][side] = (r.text, r.n_words, len(r.changes))
+        return out
 
 
 _FIRST_DRAWS = 32  # per pair, computed in bulk; a pair that needs more extends its stream

@@ -28,16 +28,17 @@ def stream_key(*parts) -> int:
     return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "little")
 
 
+def draw_bits(key: int, j: int) -> int:
+    """The 64 random bits of draw j of stream `key` (SplitMix64), in pure Python."""
+    z = (key + (j + 1) * _GAMMA) & _MASK
+    z = ((z ^ (z >> 30)) * _M1) & _MASK
+    z = ((z ^ (z >> 27)) * _M2) & _MASK
+    return z ^ (z >> 31)
+
+
 def draws(key: int, start: int, stop: int) -> list[float]:
-    """Draws start..stop-1 of stream `key`, in pure Python (the reference the numpy path matches)."""
-    out = []
-    for j in range(start, stop):
-        z = (key + (j + 1) * _GAMMA) & _MASK
-        z = ((z ^ (z >> 30)) * _M1) & _MASK
-        z = ((z ^ (z >> 27)) * _M2) & _MASK
-        z ^= z >> 31
-        out.append((z >> 11) * _SCALE)
-    return out
+    """Draws start..stop-1 of stream `key`, in pure Python (the reference the numpy paths match)."""
+    return [(draw_bits(key, j) >> 11) * _SCALE for j in range(start, stop)]
 
 
 class Stream:

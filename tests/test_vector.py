@@ -1,0 +1,130 @@
+"""The numpy batch kernel against a plain-Python statement of the same rules, draw for draw."""
+
+import unicodedata
+from itertools import accumulate
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from afroadv.data.catalog import load_dataset
+from afroadv.generate import perturb_pairs
+from afroadv.langs import get_language
+from afroadv.perturb import load_recipe
+from afroadv.perturb.analysis import ALWAYS, INITIAL
+from afroadv.perturb.chars import CharDelete, CharInsert, CharSubstitute, CharSwap, _with_case, shape
+from afroadv.perturb.rng import draw_bits, draws, stream_key
+from afroadv.perturb.scripts import ethiopic_row
+from afroadv.perturb.vector import EDIT_SLOT, OUT, SIDE_SLOT, VectorKernel, char_flags
+from afroadv.text import ETHIOPIC, ends_sentence, nfc, split_tokens, word_script
+
+from test_properties import texts
+
+SITES = {CharInsert: "insert", CharDelete: "delete", CharSwap: "swap", CharSubstitute: "substitute"}
+
+
+def refused(text: str) -> bool:
+    try:
+        text.encode("utf-32-le")
+    except UnicodeEncodeError:
+        return True
+    return "://" in text or "www." in text or any(char_flags(c) & OUT for c in text)
+
+
+def reference(p, text: str, key: int, side: int):
+    """What the kernel must return for one text: the rules of vector.py, one word at a time."""
+    text = nfc(text)
+    if refused(text):
+        return None
+    u = lambda slot: draws(key, slot, slot + 1)[0]  # noqa: E731
+    base = (side + 1) * SIDE_SLOT
+    parts = split_tokens(text)
+    eligible, initial = [], True
+    for i in range(1, len(parts), 2):
+        initial = initial or ends_sentence(parts[i - 1])
+        kind = p._judge(parts[i])
+        if kind == ALWAYS or (kind == INITIAL and initial):
+            eligible.append(i)
+        initial = False
+    m, rate = len(eligible), p.recipe.rate
+    exact = rate * m
+    k = int(exact) + (u(base) < exact - int(exact))
+    if rate > 0:
+        k = min(m, max(k, p.recipe.min_words))
+    chosen = sorted(i for _, i in sorted((draw_bits(key, base + 1 + i) >> 24, i) for i in range(m))[:k])
+    for i in chosen:
+        word = parts[eligible[i]]
+        slot = base + EDIT_SLOT + 3 * i
+        u0, u1, u2 = u(slot), u(slot + 1), u(slot + 2)
+        sh = shape(word, p.lang.alphabet)
+        ops = [(type(t), w if getattr(sh, SITES[type(t)]) else 0.0) for t, w in p.transformations]
+        cum = list(accumulate(w for _, w in ops))
+        x = u0 * cum[-1]
+        op = next((o for (o, _), c in zip(ops, cum) if x < c), None)
+        if op is None:
+            op = [o for o, w in ops if w > 0][-1]
+        sites = getattr(sh, SITES[op])
+        j = sites[int(u1 * len(sites))]
+        if op is CharInsert:
+            letter = sh.letters[int(u2 * len(sh.letters))]
+            new = word[:j] + (letter.upper() if word.isupper() else letter) + word[j:]
+        elif op is CharDelete:
+            new = word[:j] + word[j + 1 :]
+        elif op is CharSwap:
+            new = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+        else:
+            b = word[j]
+            if word_script(word) == ETHIOPIC:
+                options = [c for c in ethiopic_row(b) if c != b]
+            else:
+                options = sh.letters.replace(b.lower(), "") if b.lower() in sh.letters else sh.letters
+            new = word[:j] + _with_case(options[int(u2 * len(options))], b) + word[j + 1 :]
+        parts[eligible[i]] = new
+    return unicodedata.normalize("NFC", "".join(parts)), len(parts) // 2, m, k
+
+
+def kernel_for(code, rate=None):
+    p = load_recipe("charnoise").perturber(get_language(code), rate=rate)
+    return p, VectorKernel.build(p)
+
+
+@pytest.mark.parametrize("code", ["hau", "amh", "afr", "kin", "yor", "swa"])
+def test_kernel_matches_reference_on_real_text(code):
+    p, kern = kernel_for(code)
+    pairs = load_dataset(get_language(code)).pairs[:150]
+    batch = [s for pr in pairs for s in (pr.sentence1, pr.sentence2)]
+    keys = [stream_key(5, "charnoise", code, i // 2) for i in range(len(batch))]
+    sides = [i % 2 for i in range(len(batch))]
+    got = kern.run([nfc(t) for t in batch], keys, sides)
+    want = [reference(p, t, kk, sd) for t, kk, sd in zip(batch, keys, sides)]
+    assert got == want
+    assert sum(g is not None for g in got) > 0.3 * len(got)  # the kernel takes most real text
+
+
+@pytest.mark.parametrize("code", ["hau", "amh", "afr", "ary"])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rate=st.sampled_from([0.0, 0.15, 0.5, 1.0]), seed=st.integers(0, 2**40))
+def test_kernel_matches_reference_on_any_text(code, data, rate, seed):
+    p, kern = kernel_for(code, rate)
+    batch = data.draw(st.lists(texts(code), min_size=1, max_size=6))
+    keys = [stream_key(seed, i) for i in range(len(batch))]
+    sides = [i % 2 for i in range(len(batch))]
+    got = kern.run([nfc(t) for t in batch], keys, sides)
+    assert got == [reference(p, t, kk, sd) for t, kk, sd in zip(batch, keys, sides)]
+
+
+def test_kernel_only_for_recipes_it_states_exactly():
+    assert VectorKernel.build(load_recipe("keyboard").perturber(get_language("hau"))) is None
+    assert VectorKernel.build(load_recipe("charnoise").perturber(get_language("hau"))) is not None
+
+
+@pytest.mark.parametrize("code", ["hau", "yor"])
+def test_generation_mixes_paths_deterministically(code):
+    """Texts the kernel refuses take the per-word path; the records do not depend on batching."""
+    lang = get_language(code)
+    pairs = load_dataset(lang).pairs[:60]
+    rec = load_recipe("charnoise")
+    whole = perturb_pairs(rec.perturber(lang), pairs, 9)
+    halves = perturb_pairs(rec.perturber(lang), pairs[30:], 9) + perturb_pairs(rec.perturber(lang), pairs[:30], 9)
+    assert whole == halves[30:] + halves[:30]
+    assert sum(r["changed"] for r in whole) > 0.8 * len(whole)
