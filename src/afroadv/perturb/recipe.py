@@ -335,10 +335,6 @@ class Perturber:
             return True, False  # only the African-language side; the other is the untouched anchor
         return self.recipe.sides in ("both", "first"), self.recipe.sides in ("both", "second")
 
-    def stream(self, seed: int, pair_id: str) -> Stream:
-        """The pair's random stream, named by (seed, recipe, language, pair id): order-independent."""
-        return Stream.named(seed, self.recipe.name, self.lang.code, pair_id)
-
     @property
     def batch_kernel(self):
         """The numpy kernel for this recipe (vector.py), or None: built on first use (it imports numpy)."""
