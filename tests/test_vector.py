@@ -128,3 +128,31 @@ def test_generation_mixes_paths_deterministically(code):
     halves = perturb_pairs(rec.perturber(lang), pairs[30:], 9) + perturb_pairs(rec.perturber(lang), pairs[:30], 9)
     assert whole == halves[30:] + halves[:30]
     assert sum(r["changed"] for r in whole) > 0.8 * len(whole)
+
+
+@pytest.mark.parametrize("code", ["hau", "amh", "kin"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**32))
+def test_kernel_output_changes_only_eligible_words(code, data, seed):
+    """NFC out; outside the rewritable words every character is kept; each rewritten word changed."""
+    p, kern = kernel_for(code)
+    text = nfc(data.draw(texts(code)))
+    (got,) = kern.run([text], [stream_key(seed)], [0])
+    if got is None:
+        return
+    new, n_words, m, changed = got
+    assert unicodedata.is_normalized("NFC", new)
+    spans = p.spans(text)
+    assert m == len(spans) and n_words == p.analyse(text).n_words
+    # walk the text: characters outside eligible spans must reappear in order, unchanged
+    kept, at = [], 0
+    for a, b, _ in spans:
+        kept.append(text[at:a])
+        at = b
+    kept.append(text[at:])
+    pos = 0
+    for piece in kept:
+        found = new.find(piece, pos)
+        assert found >= 0, (piece, new)
+        pos = found + len(piece)
+    assert changed <= m and (changed >= 1 or m == 0)
