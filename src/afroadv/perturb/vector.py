@@ -1,9 +1,9 @@
 """Character noise for a whole batch of texts at once, in numpy: the generation kernel of recipes
 made only of the four character operations (charnoise).
 
-Per word, Python costs about a microsecond per bytecode-heavy step; a batch of texts as one array
+Word by word, CPython spends microseconds per word on bookkeeping; a batch of texts as one array
 of code points costs nanoseconds per character. The kernel tokenises, judges, draws and edits
-every text of a batch with array operations and touches Python once per text (to slice the
+every text of a batch with array operations and touches Python once per text (to slice out the
 result). It implements the recipe exactly as the per-word path does — the same tokens, the same
 eligibility (numbers and likely names protected, capitals only sentence-initially), the same
 operations with the same sites, letters and weights — but draws are *addressed* rather than
@@ -18,8 +18,8 @@ sequential, so they can be made in bulk:
 `tests/test_vector.py` holds a plain-Python statement of the same rules and checks the kernel
 against it draw for draw. Texts it does not take — a protected token (URL, e-mail, @user,
 #hashtag), a combining mark, a letter outside Latin, Ge'ez and Arabic, or characters unknown
-to this Python's Unicode tables — go through Perturber.perturb_text
-with the pair's sequential stream; which path a text takes depends on the text alone.
+to this Python's Unicode tables — go through Perturber.perturb_text with the pair's sequential
+stream; which path a text takes depends on the text alone.
 """
 
 from __future__ import annotations
@@ -169,12 +169,8 @@ class VectorKernel:
         self.rate = recipe.rate
         self.min_words = recipe.min_words
         self.protect_names = "names" in recipe.protect
-        self.weights = np.zeros(4)
-        self.order = []  # op codes in recipe order
-        for t, w in perturber.transformations:
-            self.order.append(_OPS[type(t)])
-            self.weights[len(self.order) - 1] = w
-        self.weights = self.weights[: len(self.order)]
+        self.order = [_OPS[type(t)] for t, _ in perturber.transformations]  # op codes in recipe order
+        self.weights = np.array([w for _, w in perturber.transformations], dtype=np.float64)
         self.letters = [_Letters(latin_letters(perturber.lang.alphabet)), _Letters(ethiopic_first_orders()),
                         _Letters(ARABIC_LETTERS)]  # fmt: skip
         global _ETH_ROWS
@@ -183,16 +179,14 @@ class VectorKernel:
 
     @classmethod
     def build(cls, perturber) -> VectorKernel | None:
-        """Only for recipes the kernel states exactly: character operations, numbers protected, no stop words."""
-        r = perturber.recipe
-        if any(len(c.upper()) != 1 for c in latin_letters(perturber.lang.alphabet)):
-            return None
+        """Only for recipes the kernel states exactly: character operations, numbers protected, no stop
+        words, and an alphabet whose letters upper-case to one letter each."""
         if (
             not perturber.transformations
             or not all(type(t) in _OPS for t, _ in perturber.transformations)
-            or "numbers" not in r.protect
+            or "numbers" not in perturber.recipe.protect
             or perturber.stopwords
-            or not {"urls", "emails", "mentions", "hashtags"} <= set(r.protect)
+            or any(len(c.upper()) != 1 for c in latin_letters(perturber.lang.alphabet))
         ):
             return None
         return cls(perturber)
