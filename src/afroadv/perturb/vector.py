@@ -146,9 +146,11 @@ class _CharTables:
                 new = np.zeros(grow, dtype=old.dtype)
                 new[: len(old)] = old
                 setattr(self, name, new)
-        fresh = cps[~self.known[cps]]
+        present = np.zeros(len(self.known), dtype=bool)
+        present[cps] = True  # (a scatter, not a sort: the batch may hold millions of characters)
+        fresh = np.flatnonzero(present & ~self.known)
         if len(fresh):
-            for cp in np.unique(fresh).tolist():
+            for cp in fresh.tolist():
                 c = chr(cp)
                 self.flags[cp] = char_flags(c)
                 low = c.lower()
@@ -158,7 +160,14 @@ class _CharTables:
 
 _TABLES = _CharTables()
 _ETH_START, _ETH_END = 0x1200, 0x13A0
-_ETH_ROWS = None  # built with the first kernel
+_ETH_ROWS = None  # built at the first Ge'ez substitution
+
+
+def _ethiopic_rows() -> _EthiopicRows:
+    global _ETH_ROWS
+    if _ETH_ROWS is None:
+        _ETH_ROWS = _EthiopicRows()
+    return _ETH_ROWS
 
 
 class VectorKernel:
@@ -173,9 +182,6 @@ class VectorKernel:
         self.weights = np.array([w for _, w in perturber.transformations], dtype=np.float64)
         self.letters = [_Letters(latin_letters(perturber.lang.alphabet)), _Letters(ethiopic_first_orders()),
                         _Letters(ARABIC_LETTERS)]  # fmt: skip
-        global _ETH_ROWS
-        if _ETH_ROWS is None:
-            _ETH_ROWS = _EthiopicRows()
 
     @classmethod
     def build(cls, perturber) -> VectorKernel | None:
@@ -332,10 +338,11 @@ class VectorKernel:
             new = np.empty(len(site), dtype=np.uint32)
             eth = sc_sel == 1
             if eth.any():  # another letter of the vowel-order row
+                rows = _ethiopic_rows()
                 b = base_cp[eth].astype(np.int64) - _ETH_START
-                row_len, at_ = _ETH_ROWS.length[b], _ETH_ROWS.at[b]
+                row_len, at_ = rows.length[b], rows.at[b]
                 o = np.floor(u[eth] * (row_len - (at_ < row_len))).astype(np.int64)
-                new[eth] = _ETH_ROWS.table[b, np.where(o < at_, o, o + 1)]
+                new[eth] = rows.table[b, np.where(o < at_, o, o + 1)]
             for sc in (0, 2):  # the word's script decides the letters, whatever this letter's own
                 mk = sc_sel == sc
                 if mk.any():
