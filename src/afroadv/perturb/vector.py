@@ -24,6 +24,7 @@ stream; which path a text takes depends on the text alone.
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 from itertools import repeat
 
@@ -36,6 +37,7 @@ from afroadv.perturb.scripts import ARABIC_LETTERS, ethiopic_first_orders, ethio
 from afroadv.text import _SENTENCE_END, ARABIC, ETHIOPIC, LATIN, char_script
 
 WORD, ALPHA, DIGIT, UPPER, LOWERISH, APOS, SENT, OUT, ETHSUB = (1 << i for i in range(9))
+KNOWN = 1 << 15  # set for every learned code point: an unlearned one reads 0
 _SCRIPT_SHIFT = 10  # two bits: 0 Latin, 1 Ge'ez, 2 Arabic
 SCRIPTS = (LATIN, ETHIOPIC, ARABIC)
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
@@ -129,33 +131,33 @@ class _EthiopicRows:
 
 
 class _CharTables:
-    """char_flags and one-code-point lower case for every code point seen so far, shared by all
-    kernels; the arrays grow to the largest code point seen (a few KB for Latin and Ge'ez)."""
+    """char_flags (| KNOWN) and one-code-point lower case for every code point seen so far, shared
+    by all kernels; the arrays grow to the largest code point seen (a few KB for Latin and Ge'ez)."""
 
     def __init__(self):
         self.flags = np.zeros(0, dtype=np.uint16)
         self.lower = np.zeros(0, dtype=np.uint32)  # c.lower() when one code point, else 0
-        self.known = np.zeros(0, dtype=bool)
 
-    def learn(self, cps: np.ndarray) -> None:
+    def flags_of(self, cps: np.ndarray) -> np.ndarray:
         top = int(cps.max()) + 1 if len(cps) else 0
-        if top > len(self.known):
-            grow = max(top, 2 * len(self.known))
-            for name in ("flags", "lower", "known"):
+        if top > len(self.flags):
+            grow = max(top, 2 * len(self.flags))
+            for name in ("flags", "lower"):
                 old = getattr(self, name)
                 new = np.zeros(grow, dtype=old.dtype)
                 new[: len(old)] = old
                 setattr(self, name, new)
-        present = np.zeros(len(self.known), dtype=bool)
-        present[cps] = True  # (a scatter, not a sort: the batch may hold millions of characters)
-        fresh = np.flatnonzero(present & ~self.known)
-        if len(fresh):
-            for cp in fresh.tolist():
+        f = self.flags[cps]
+        if len(f) and f.min() < KNOWN:
+            present = np.zeros(len(self.flags), dtype=bool)
+            present[cps[f < KNOWN]] = True  # (a scatter, not a sort: a batch may hold millions of characters)
+            for cp in np.flatnonzero(present).tolist():
                 c = chr(cp)
-                self.flags[cp] = char_flags(c)
+                self.flags[cp] = char_flags(c) | KNOWN
                 low = c.lower()
                 self.lower[cp] = ord(low) if len(low) == 1 else 0
-                self.known[cp] = True
+            f = self.flags[cps]
+        return f
 
 
 _TABLES = _CharTables()
@@ -207,18 +209,17 @@ class VectorKernel:
             cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
         except UnicodeEncodeError:  # lone surrogates: leave everything to the per-word path
             return [None] * n
-        _TABLES.learn(cps)
-        f = _TABLES.flags[cps]
+        f = _TABLES.flags_of(cps)
         lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
         starts = np.empty(n, dtype=np.int64)
         starts[0] = 1
         np.cumsum(lens[:-1] + 1, out=starts[1:])
         starts[1:] += 1
         accepted = (np.bitwise_or.reduceat(f, starts) & OUT) == 0
-        for i in np.flatnonzero(accepted).tolist():
-            t = texts[i]
-            if "://" in t or "www." in t:
-                accepted[i] = False
+        if "://" in joined or "www." in joined:
+            for i in np.flatnonzero(accepted).tolist():
+                if "://" in texts[i] or "www." in texts[i]:
+                    accepted[i] = False
 
         # words: maximal runs of word characters, exactly text.split_tokens' words
         word = (f & WORD) != 0
@@ -273,7 +274,7 @@ class VectorKernel:
         del_t = np.bincount(np.searchsorted(starts, deletes, side="right") - 1, minlength=n)
         new_lens = lens + ins_t - del_t
         new_starts = np.concatenate(([1], 1 + np.cumsum(new_lens[:-1] + 1))).tolist()
-        big = final.astype("<u4").tobytes().decode("utf-32-le")
+        big = codecs.utf_32_le_decode(final.astype("<u4", copy=False))[0]
         ends = (np.array(new_starts, dtype=np.int64) + new_lens).tolist()
         out_texts = [big[a:b] for a, b in zip(new_starts, ends)]
         # (letters replace letters in texts without marks: NFC holds; checked all the same)
