@@ -204,6 +204,8 @@ class VectorKernel:
         n = len(texts)
         if not n:
             return []
+        if n >= 1 << 24:
+            raise ValueError("at most 2**24 - 1 texts per kernel call (the sort key holds the text index in 24 bits)")
         joined = "\n" + "\n".join(texts) + "\n"  # a sentence break before every text
         try:
             cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
