@@ -19,6 +19,7 @@ from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
 from afroadv.perturb.analysis import ALWAYS, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
 from afroadv.perturb.base import Transformation, build_transformation
+from afroadv.perturb.chars import CharKernel
 from afroadv.perturb.rng import Stream, batch_streams, stream_keys
 from afroadv.resources import recipes_dir
 from afroadv.text import has_digit, is_protected_token, name_flags, nfc
@@ -218,12 +219,8 @@ class Perturber:
         self._protect_numbers = "numbers" in recipe.protect
         self._protect_names = "names" in recipe.protect
         self._word_options: dict[str, tuple[tuple[tuple[Transformation, float], ...], float]] = {}
-        plain = None
-        if not self.stopwords and any(t.applies_to_letters for t, _ in self.transformations):
-            plain = ALWAYS
-        self.analyser = TextAnalyser(self._judge, plain)
-        from afroadv.perturb.chars import CharKernel
-
+        letters_only = not self.stopwords and any(t.applies_to_letters for t, _ in self.transformations)
+        self.analyser = TextAnalyser(self._judge, ALWAYS if letters_only else None)
         self._kernel = CharKernel.build(self.transformations)
         self._batch_kernel = False  # not built yet
 
