@@ -60,7 +60,7 @@ def test_evaluate_sts_bitext_and_invariance_on_tiny_models(tmp_path, cache_env):
 
     out = tmp_path / "b.json"
     r = run_cli("evaluate", "--model", "tiny-xlmr", "--lang", "sw", "--recipe", "keyboard", "--limit", "25",
-                "--bootstrap", "200", "--out", out, env=cache_env)
+                "--bootstrap", "200", "--threads", "1", "--out", out, env=cache_env)
     assert r.returncode == 0, r.stderr
     rows = _results(out)["results"]
     assert [x["recipe"] for x in rows] == ["clean", "keyboard"]
@@ -92,6 +92,7 @@ def test_evaluate_errors_exit_2(tmp_path, cache_env):
         (["--model", "no-such-model", "--lang", "hau", "--recipe", "charnoise"], "unknown model"),
         (["--model", str(tmp_path), "--lang", "hau", "--recipe", "charnoise"], str(tmp_path)),
         (["--model", "tiny-xlmr", "--recipe", "charnoise"], "--lang"),
+        (["--model", "tiny-xlmr", "--lang", "hau", "--recipe", "charnoise", "--threads", "0"], "--threads"),
     ]
     old = tmp_path / "old.jsonl"
     r = run_cli("generate", "--lang", "hau", "--recipe", "charnoise", "--limit", "3", "--out", old)

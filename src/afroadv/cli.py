@@ -119,6 +119,7 @@ def evaluate(
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="bi | cross: force how a folder or hub model scores pairs."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a hub model's own Python code to run (off by default)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
@@ -144,7 +145,7 @@ def evaluate(
             recipes = [r.name for r in list_recipes() if r.supports(get_language(lang))]
         eval_sets = build_sets(lang, recipes, dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
-              trust_remote_code=trust_remote_code)
+              trust_remote_code=trust_remote_code, threads=threads)
     write_results(out, doc)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")

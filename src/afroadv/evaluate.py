@@ -273,10 +273,14 @@ def evaluate(
     device: str | None = None,
     kind: str | None = None,
     quiet: bool = False,
+    threads: int | None = None,
 ) -> dict:
-    """Score every set with every model; returns the results document (see RESULTS_KIND)."""
+    """Score every set with every model; returns the results document (see RESULTS_KIND).
+    `threads` sets torch's CPU threads (None: torch's default)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
 
+    if threads is not None and threads < 1:
+        raise AfroadvError(f"--threads must be at least 1, got {threads}")
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
@@ -287,6 +291,10 @@ def evaluate(
     for s in sets:
         groups.setdefault(s.key, []).append(s)
     results, model_info = [], []
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     start = time.perf_counter()
     for name, rm in zip(models, resolved):
         encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device)
