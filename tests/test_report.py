@@ -51,8 +51,8 @@ INVARIANCE = {"model": "small-enc", "model_params": 118_000_000, "lang": "hau", 
               "margin_ci": [0.652, 0.707]}  # fmt: skip
 
 
-def results_file(path, rows, version=__version__):
-    doc = {"afroadv_version": version, "kind": "evaluation-results", "manifest": {"seed": 0, "models": list(MODELS)}, "results": rows}
+def results_file(path, rows, version=__version__, seed=0):
+    doc = {"afroadv_version": version, "kind": "evaluation-results", "manifest": {"seed": seed, "models": list(MODELS)}, "results": rows}
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
 
@@ -109,6 +109,18 @@ def test_later_file_wins_on_the_same_key(two_models, tmp_path):
     md = build_report([*files, fix], tmp_path / "r")["markdown"].read_text(encoding="utf-8")
     assert "| hau | semrel | charnoise | 100 | 90.0% | 10.0% | 33.3 [30.1, 36.6] |" in md
     assert "12.3 [8.1, 16.0]" not in md
+
+
+def test_other_seeds_are_compared_not_silently_replaced(tmp_path):
+    rows = sts_rows("small-enc", MODELS["small-enc"])
+    a = results_file(tmp_path / "s0.json", rows)
+    b = results_file(tmp_path / "s1.json", [dict(r, drop=r["drop"] + 2.0) if "drop" in r else r for r in rows], seed=1)
+    md = build_report([a, b], tmp_path / "r")["markdown"].read_text(encoding="utf-8")
+    assert "## Across seeds" in md
+    # hau charnoise: 12.3 under seed 0, 14.3 under seed 1 -> mean 13.3, spread 2.0
+    assert "| small-enc | hau | semrel | charnoise | 12.3 | 14.3 | 13.3 | 2.0 |" in md
+    alone = build_report([a], tmp_path / "r0")["markdown"].read_text(encoding="utf-8")
+    assert "## Across seeds" not in alone
 
 
 def test_one_model_skips_the_size_plot_and_says_so(tmp_path):

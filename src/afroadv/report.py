@@ -706,6 +706,32 @@ def _inputs_table(loaded: list[ResultsFile]) -> Table:
     return Table(["file", "afroadv", "rows", "sha256", "manifest"], body, 99)
 
 
+def _seeds_table(loaded: list[ResultsFile]) -> Table | None:
+    """Drops of the same set under different --seed values (another draw of the perturbation):
+    the bootstrap CI covers the choice of pairs, this spread covers the draw."""
+    drops: dict[tuple, dict] = {}
+    for rf in loaded:
+        seed = rf.manifest.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            continue
+        for row in rf.rows:
+            if row["recipe"] != CLEAN and row.get("drop") is not None:
+                drops.setdefault(_key(row), {})[seed] = row["drop"]  # a later file wins per seed
+    multi = {k: v for k, v in drops.items() if len(v) >= 2}
+    if not multi:
+        return None
+    seeds = sorted({s for v in multi.values() for s in v})
+    body = []
+    for key in sorted(multi):
+        by_seed = multi[key]
+        vals = list(by_seed.values())
+        mean = sum(vals) / len(vals)
+        body.append([*key, *[_f(by_seed.get(s)) if s in by_seed else DASH for s in seeds],
+                     (_f(mean), mean), _f(max(vals) - min(vals))])  # fmt: skip
+    return Table(["model", "lang", "dataset", "recipe", *[f"seed {s}" for s in seeds], "mean", "spread"], body, 4,
+                 "Drop (clean − perturbed) of the same set under each --seed, their mean, and max − min.")
+
+
 def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
     """Validate and merge results files; write report.md, report.html and the PNG plots into out_dir.
 
@@ -734,7 +760,7 @@ def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
         f"{len(rows)} results ({', '.join(f'{len(v)} {t}' for t, v in by_task.items() if v)}) for "
         f"{len(models)} model(s), {n_langs} language(s) and {len(all_recipes)} recipe(s), "
         f"merged from {len(loaded)} file(s); report by afroadv {__version__}. "
-        "Where files overlap, the later file's row wins."
+        "Where files overlap, the later file's row wins (rows under other seeds: see Across seeds)."
     )
     doc.h(2, "Models and inputs")
     doc.table(Table(["model", "parameters"], [[m, fmt_params(params[m])] for m in models], 1))
@@ -797,6 +823,13 @@ def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
     if by_task["invariance"]:
         doc.h(2, TASK_TITLE["invariance"])
         doc.table(_invariance_table(by_task["invariance"], models))
+    seeds = _seeds_table(loaded)
+    if seeds is not None:
+        doc.h(2, "Across seeds")
+        doc.p("The same sets drawn with other `--seed` values: the paired-bootstrap CI above covers which pairs "
+              "were sampled, not which words the recipe happened to change; this spread does. The tables above "
+              "show the last file's seed.")  # fmt: skip
+        doc.table(seeds)
 
     written: dict[str, Path] = {}
     for name, png in images.items():
