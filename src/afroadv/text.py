@@ -22,13 +22,16 @@ _PROTECTED = (
     r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses
     r"|[@#][\p{L}\p{M}\p{N}_]+"  # @user, #hashtag
 )
-_WORD = r"[\p{L}\p{M}\p{N}]+(?:['’ʼ][\p{L}\p{M}\p{N}]+)*"
+_WORD_CHAR = r"[\p{L}\p{M}\p{N}]"
+APOSTROPHES = "'’ʼ"  # join two runs of word characters into one word (l'eau, n'abandi)
+_WORD = rf"{_WORD_CHAR}+(?:[{APOSTROPHES}]{_WORD_CHAR}+)*"
 _SPLIT_RE = regex.compile(rf"({_PROTECTED}|{_WORD})")
 _SPLIT_WORDS_RE = regex.compile(rf"({_WORD})")
 _PROTECTED_RE = regex.compile(rf"(?:{_PROTECTED})\Z")
 _DIGIT_RE = regex.compile(r"\p{N}")
 _SENTENCE_END = set(".!?።፧፨؟\n\t\"“”«»:")
 _GRAPHEME_RE = regex.compile(r"\X")
+_WORD_CHAR_RE = regex.compile(_WORD_CHAR)
 
 
 def nfc(text: str) -> str:
@@ -76,6 +79,11 @@ def segment(text: str) -> list[Segment]:
 
 def words(text: str) -> list[str]:
     return [t for t in split_tokens(text)[1::2] if not is_protected_token(t)]
+
+
+def is_word_char(c: str) -> bool:
+    """A character split_tokens puts inside words (letters, marks, numbers)."""
+    return _WORD_CHAR_RE.match(c) is not None
 
 
 def has_digit(word: str) -> bool:

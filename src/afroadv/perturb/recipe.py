@@ -7,7 +7,6 @@ import hashlib
 import random
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from bisect import bisect_left
 from itertools import accumulate
 from typing import NamedTuple
 from pathlib import Path
@@ -27,6 +26,7 @@ from afroadv.text import has_digit, is_protected_token, name_flags, nfc
 SIDES = ("both", "first", "second")
 PROTECTABLE = {"numbers", "urls", "emails", "mentions", "hashtags", "names", "stopwords"}
 REQUIREMENTS = {"keyboard", "lexicon", "variants"}
+_FIRST_DRAWS = 32  # per pair, computed in bulk; a pair that needs more extends its stream
 
 
 @dataclass(frozen=True)
@@ -301,21 +301,14 @@ class Perturber:
         if not k:
             return TextResult(a.text, a.n_words, m, ())
         chunks = list(a.chunks)
-        cum, resolved, statics, kernel = a.cum, a.resolved, self.analyser.statics, self._kernel
+        statics, kernel = self.analyser.statics, self._kernel
         changes = []
         last, shift = -1, 0
         for rank in choose_k(m, k, rng):
-            ci = bisect_left(cum, (rank + 1) << 48)  # (a.target, inlined: this loop is the hot path)
-            chunk = chunks[ci]
-            nth = (cum[ci - 1] >> 24) & 0xFFFFFF if ci else 0
-            tokens = resolved.get(ci) or statics.get(a.chunks[ci])
-            if tokens is None:
-                start, end = 0, len(chunk)
-            else:
-                t = tokens[rank - (cum[ci - 1] >> 48 if ci else 0)]
-                start, end, nth = t.start, t.end, nth + t.word
+            ci, start, end, nth = a.target(rank, statics)
             if ci != last:
                 last, shift = ci, 0
+            chunk = chunks[ci]
             word = chunk[start + shift : end + shift]
             new = kernel.edit(word, rng) if kernel is not None else None
             if new is None:
@@ -374,5 +367,3 @@ class Perturber:
             out[i][side] = (r.text, r.n_words, len(r.changes))
         return out
 
-
-_FIRST_DRAWS = 32  # per pair, computed in bulk; a pair that needs more extends its stream

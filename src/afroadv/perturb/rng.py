@@ -51,10 +51,6 @@ class Stream:
         self._draws = first if first is not None else []
         self._i = 0
 
-    @classmethod
-    def named(cls, *parts) -> Stream:
-        return cls(stream_key(*parts))
-
     def random(self) -> float:
         i = self._i
         self._i = i + 1
@@ -66,10 +62,6 @@ class Stream:
 
     def choice(self, seq: Sequence):
         return seq[int(self.random() * len(seq))]
-
-    @property
-    def used(self) -> int:
-        return self._i
 
 
 def stream_keys(prefix_parts: tuple, names: list[str]) -> list[int]:
@@ -83,18 +75,31 @@ def stream_keys(prefix_parts: tuple, names: list[str]) -> list[int]:
     return out
 
 
+def draw_bits_array(keys, slots):
+    """draw_bits vectorised: the 64 random bits of draw `slots` of streams `keys` (numpy uint64)."""
+    import numpy as np
+
+    u64 = np.uint64
+    with np.errstate(over="ignore"):
+        z = np.asarray(keys).astype(u64) + (np.asarray(slots).astype(u64) + u64(1)) * u64(_GAMMA)
+        z = (z ^ (z >> u64(30))) * u64(_M1)
+        z = (z ^ (z >> u64(27))) * u64(_M2)
+        z ^= z >> u64(31)
+    return z
+
+
+def draws_array(keys, slots):
+    """draws vectorised: doubles in [0, 1)."""
+    import numpy as np
+
+    return (draw_bits_array(keys, slots) >> np.uint64(11)).astype(np.float64) * _SCALE
+
+
 def batch_streams(keys: list[int], n_first: int) -> list[Stream]:
     """Streams for many keys with their first `n_first` draws computed in one numpy pass."""
     if not keys:
         return []
     import numpy as np
 
-    k = np.array(keys, dtype=np.uint64)[:, None]
-    j = np.arange(1, n_first + 1, dtype=np.uint64)[None, :]
-    with np.errstate(over="ignore"):
-        z = k + j * np.uint64(_GAMMA)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-        z ^= z >> np.uint64(31)
-    table = ((z >> np.uint64(11)).astype(np.float64) * _SCALE).tolist()
+    table = draws_array(np.array(keys, dtype=np.uint64)[:, None], np.arange(n_first)[None, :]).tolist()
     return list(map(Stream, keys, table))

@@ -29,55 +29,37 @@ import unicodedata
 from itertools import repeat
 
 import numpy as np
-import regex
 
 from afroadv.perturb.chars import _SIMPLE, CharDelete, CharInsert, CharSubstitute, CharSwap
-from afroadv.perturb.rng import _GAMMA, _M1, _M2
+from afroadv.perturb.rng import draw_bits_array, draws_array
 from afroadv.perturb.scripts import ARABIC_LETTERS, ethiopic_first_orders, ethiopic_row, latin_letters
-from afroadv.text import _SENTENCE_END, ARABIC, ETHIOPIC, LATIN, char_script
+from afroadv.text import _SENTENCE_END, APOSTROPHES, ARABIC, ETHIOPIC, LATIN, char_script, has_digit, is_word_char
 
 WORD, ALPHA, DIGIT, UPPER, LOWERISH, APOS, SENT, OUT, ETHSUB = (1 << i for i in range(9))
 KNOWN = 1 << 15  # set for every learned code point: an unlearned one reads 0
 _SCRIPT_SHIFT = 10  # two bits: 0 Latin, 1 Ge'ez, 2 Arabic
 SCRIPTS = (LATIN, ETHIOPIC, ARABIC)
-_WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}]")
-_NUMBER = regex.compile(r"\p{N}")
 _OPS = {CharInsert: 0, CharDelete: 1, CharSwap: 2, CharSubstitute: 3}
 SIDE_SLOT = 1 << 40
 EDIT_SLOT = 1 << 20
 _U64 = np.uint64
 
 
-def mix_bits(keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """The 64 random bits of draw `slot` of stream `key` (rng.draw_bits, vectorised)."""
-    with np.errstate(over="ignore"):
-        z = keys.astype(_U64) + (slots.astype(_U64) + _U64(1)) * _U64(_GAMMA)
-        z = (z ^ (z >> _U64(30))) * _U64(_M1)
-        z = (z ^ (z >> _U64(27))) * _U64(_M2)
-        z ^= z >> _U64(31)
-    return z
-
-
-def mix(keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """Draw `slot` of stream `key` (rng.draws, vectorised): doubles in [0, 1)."""
-    return (mix_bits(keys, slots) >> _U64(11)).astype(np.float64) * 2.0**-53
-
-
 def char_flags(c: str) -> int:
     """What the kernel needs to know about one character (OUT: a text containing it goes the slow way)."""
     f = 0
-    if _WORD_CHAR.match(c):
+    if is_word_char(c):
         f |= WORD
     alpha = c.isalpha()
     if alpha:
         f |= ALPHA
-    if _NUMBER.match(c):
+    if has_digit(c):
         f |= DIGIT
     if c.isupper():
         f |= UPPER
     if c.islower() or unicodedata.category(c) == "Lt":
         f |= LOWERISH
-    if c in "'’ʼ":
+    if c in APOSTROPHES:
         f |= APOS
     if c in _SENTENCE_END:
         f |= SENT
@@ -253,19 +235,19 @@ class VectorKernel:
         base = (np.array(sides, dtype=np.int64) + 1) * SIDE_SLOT
         exact = self.rate * m.astype(np.float64)
         whole = np.floor(exact)
-        k = whole.astype(np.int64) + (mix(key, base) < exact - whole)
+        k = whole.astype(np.int64) + (draws_array(key, base) < exact - whole)
         if self.rate > 0:
             k = np.minimum(m, np.maximum(k, self.min_words))
         offset = np.concatenate(([0], np.cumsum(m)[:-1]))
         rank = np.arange(len(e_idx)) - offset[e_tid]
         # one integer sort: text in the top 24 bits, the 40-bit key below (n < 2**24 texts per call)
-        sort_key = (e_tid.astype(_U64) << _U64(40)) | (mix_bits(key[e_tid], base[e_tid] + 1 + rank) >> _U64(24))
+        sort_key = (e_tid.astype(_U64) << _U64(40)) | (draw_bits_array(key[e_tid], base[e_tid] + 1 + rank) >> _U64(24))
         order = np.argsort(sort_key, kind="stable")
         chosen = np.sort(order[(np.arange(len(order)) - offset[e_tid[order]]) < k[e_tid[order]]])
         w_idx, c_tid, c_rank = e_idx[chosen], e_tid[chosen], rank[chosen]
         slot = base[c_tid] + EDIT_SLOT + 3 * c_rank
         ckey = key[c_tid]
-        u = (mix(ckey, slot), mix(ckey, slot + 1), mix(ckey, slot + 2))
+        u = (draws_array(ckey, slot), draws_array(ckey, slot + 1), draws_array(ckey, slot + 2))
         out, (ins_pos, ins_cp), deletes = self._edit(cps, f, ws[w_idx], we[w_idx], in_word[w_idx], u)
 
         keep_mask = np.ones(len(out), dtype=bool)
