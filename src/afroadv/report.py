@@ -4,7 +4,9 @@
 row fields), merges their rows (a later file wins on the same model, language, dataset and recipe)
 and writes:
 
-- `report.md`: one table per task (STS, bitext, invariance) plus a mean-over-languages summary;
+- `report.md`: one table per task (STS, bitext, invariance) plus a mean-over-languages summary, and
+  a Validation section (reviewers' rates per set from `afroadv validate`; drops of sets under 90%
+  label preservation marked `!`);
 - `report.html`: the same content as one page, CSS inline, plots embedded as base64 PNG data URIs
   (no external assets, no JavaScript), so it can be mailed or attached as a single file;
 - `drop_<task>.png`: drop under each recipe, per language set, with 95% CI error bars, one panel
@@ -32,6 +34,7 @@ from pathlib import Path
 from afroadv import __version__
 from afroadv.data.writers import atomic_path, write_text_atomic
 from afroadv.errors import AfroadvError
+from afroadv.validate.registry import LABEL_PRESERVED_MIN, check_row_validation, untrustworthy
 
 __all__ = ["build_report", "load_results", "merge_results"]
 
@@ -129,6 +132,7 @@ def _check_row(row, where: str) -> dict:
         for key in ("mean_cos_self", "mean_cos_random", "margin"):
             out[key] = _metric(row[key], where, key)
         out["margin_ci"] = _ci(row.get("margin_ci"), where, "margin_ci")
+    out["validation"] = None if out["recipe"] == CLEAN else check_row_validation(row.get("validation"), where)
     return out
 
 
@@ -643,7 +647,8 @@ def _score_tables(task: str, rows: list[dict], models: list[str], params: dict) 
         else:
             changed = _agree([r["changed_share"] for r in got], _pct)
             edit = _agree([r["edit_rate"] for r in got], _pct)
-            cells = [DASH if r is None else (_with_ci(r["drop"], r["drop_ci"]), r["drop"]) for r in here]
+            cells = [DASH if r is None else (_with_ci(r["drop"], r["drop_ci"]) + (" !" if untrustworthy(r["validation"]) else ""), r["drop"])
+                     for r in here]  # fmt: skip
         main.append([lang, ds, rec, n, changed, edit, *cells])
         scores.append([lang, ds, rec, *[DASH if r is None else _f(r["score"]) for r in here]])
     metric = METRIC_NAME[task]
@@ -651,7 +656,9 @@ def _score_tables(task: str, rows: list[dict], models: list[str], params: dict) 
         ["lang", "dataset", "recipe", "n", "changed", "edit rate", *heads], main, 3,
         caption=f"`clean` rows: {metric} with its 95% CI. Other rows: *drop* = clean − perturbed "
         f"({metric}) with its paired-bootstrap 95% CI; positive means the model does worse on the "
-        "perturbed set. `changed`: share of pairs the recipe changed; `edit rate`: mean share of words changed.",
+        "perturbed set. `changed`: share of pairs the recipe changed; `edit rate`: mean share of words changed."
+        + (f" `!`: reviewers found the gold score kept in under {100 * LABEL_PRESERVED_MIN:.0f}% of the set's perturbed "
+           "pairs, so the drop is not trustworthy (see Validation)." if any(untrustworthy(r.get("validation")) for r in rows) else ""),
     )
     t2 = Table(["lang", "dataset", "recipe", *heads], scores, 3, caption=f"{metric[0].upper() + metric[1:]} on every set, clean and perturbed.")
     return t1, t2
@@ -695,6 +702,46 @@ def _invariance_table(rows: list[dict], models: list[str]) -> Table:
         "its perturbed self; `cos(random)`: between random pairs; `margin` = self − random with its 95% CI "
         "(higher means the encoder still tells the perturbed sentence apart from unrelated ones).",
     )
+
+
+def _rate_with_ci(rate: float | None, ci) -> str:
+    if rate is None:
+        return DASH
+    return f"{_pct(rate)} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else _pct(rate)
+
+
+def _validation_blocks(rows: list[dict]) -> list[tuple]:
+    """The Validation section: reviewers' rates per perturbed set (recipe × language) and a note for each
+    set whose generator changes meaning too often for its drop to be trusted."""
+    per_set: dict[tuple, dict | None] = {}
+    for r in rows:
+        if r["recipe"] != CLEAN:
+            key = (r["recipe"], r["lang"], r["dataset"])
+            per_set[key] = r["validation"] or per_set.get(key)
+    if not any(per_set.values()):
+        return [("p", "No set in these results has been validated by reviewers. A drop measures robustness only where "
+                      "the perturbed pairs still deserve their gold score: review a sample with `afroadv validate` "
+                      "(docs/validation.md).")]  # fmt: skip
+    body, flagged = [], []
+    for (rec, lang, ds), v in sorted(per_set.items(), key=lambda kv: kv[0]):
+        if v is None:
+            body.append([rec, lang, ds, DASH, DASH, DASH, "not validated"])
+            continue
+        verdict = "ok"
+        if untrustworthy(v):
+            verdict = f"not trustworthy: the generator changes meaning in {_pct(1 - v['label_preserved'])} of pairs"
+            flagged.append(f"`{rec}` on {lang}/{ds} is {verdict}: its drops mix lost robustness with changed meaning.")
+        body.append([rec, lang, ds, _rate_with_ci(v["label_preserved"], v["label_preserved_ci"]),
+                     _rate_with_ci(v["realistic"], v["realistic_ci"]), str(v["n"]), verdict])  # fmt: skip
+    blocks = [("table", Table(
+        ["recipe", "lang", "dataset", "label preserved", "realistic", "n", "verdict"], body, 3,
+        caption="Reviewers' judgments of perturbed pairs (`afroadv validate`): *label preserved* = the gold score still "
+        "holds, *realistic* = a real writer could have typed it; share of yes among yes/no answers with its Wilson 95% CI; "
+        f"`n`: label-preserved answers. Under {100 * LABEL_PRESERVED_MIN:.0f}% label preserved, a drop mixes lost "
+        "robustness with changed meaning.",
+    ))]  # fmt: skip
+    blocks += [("note", text) for text in flagged]
+    return blocks
 
 
 def _inputs_table(loaded: list[ResultsFile]) -> Table:
@@ -823,6 +870,8 @@ def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
     if by_task["invariance"]:
         doc.h(2, TASK_TITLE["invariance"])
         doc.table(_invariance_table(by_task["invariance"], models))
+    doc.h(2, "Validation")
+    doc.blocks.extend(_validation_blocks(rows))
     seeds = _seeds_table(loaded)
     if seeds is not None:
         doc.h(2, "Across seeds")
