@@ -42,15 +42,17 @@ class Best:
         return self.pairs / self.seconds
 
 
-def cold_perturber(recipe, lang):
-    """A perturber that has seen no word and no character: its own caches are new, and the caches
-    shared across perturbers (word shapes, the batch kernel's character tables) are emptied."""
-    from afroadv.perturb import chars, vector
+def cold_perturber(recipe, lang, ds):
+    """A perturber that has seen no word and no character, bound to the dataset as `afroadv generate`
+    binds it (learning the dataset's names and common words is part of the pass): its own caches
+    are new, and the caches shared across perturbers (letter models, the batch kernel's character
+    tables) are emptied."""
+    from afroadv.generate import dataset_perturber
+    from afroadv.perturb import letters, vector
 
-    chars._SHAPES.clear()
+    letters._MODELS.clear()
     vector._TABLES = vector._CharTables()
-    vector._ETH_ROWS = None
-    return recipe.perturber(lang)
+    return dataset_perturber(recipe, lang, ds)
 
 
 def main() -> None:
@@ -68,7 +70,8 @@ def main() -> None:
     from afroadv.perturb import list_recipes
 
     lang = get_language(args.lang)
-    pairs = load_dataset(lang).pairs
+    ds = load_dataset(lang)
+    pairs = ds.pairs
     words = sum(len(p.sentence1.split()) + len(p.sentence2.split()) for p in pairs) / len(pairs)
     print(f"{lang.code}: {len(pairs)} SemRel pairs, {words:.1f} words per pair; python {sys.version.split()[0]}; "
           f"best of {args.rounds} runs each")
@@ -103,9 +106,9 @@ def main() -> None:
     # rounds interleave every tool, so a slow spell of the machine hits all of them alike
     for r in range(args.rounds):
         for recipe in recipes:
-            first[recipe.name].time(lambda ps, k, rec=recipe: perturb_pairs(cold_perturber(rec, lang), ps, k), pairs, r)
+            first[recipe.name].time(lambda ps, k, rec=recipe: perturb_pairs(cold_perturber(rec, lang, ds), ps, k), pairs, r)
             if recipe.name not in warm:
-                warm[recipe.name] = recipe.perturber(lang)
+                warm[recipe.name] = cold_perturber(recipe, lang, ds)
                 perturb_pairs(warm[recipe.name], pairs, 0)
             repeat[recipe.name].time(lambda ps, k, p=warm[recipe.name]: perturb_pairs(p, ps, k + 1), pairs, r)
         peers["nlpaug RandomCharAug(substitute)"].time(run_nlpaug, peer_pairs, r)

@@ -36,3 +36,16 @@ def module_cache(tmp_path_factory):
         os.environ.pop("AFROADV_CACHE", None)
     else:
         os.environ["AFROADV_CACHE"] = old
+
+
+def load_any(name: str):
+    """A shipped recipe, with code-switching allowed on lexicons whose precision is not (yet)
+    measured: tests of mechanics need every language, not only the defaults."""
+    from dataclasses import replace
+
+    from afroadv.perturb import load_recipe
+
+    rec = load_recipe(name)
+    steps = tuple(replace(s, params={**s.params, "min_lexicon_precision": 0}) if s.kind == "codeswitch" else s
+                  for s in rec.steps)  # fmt: skip
+    return replace(rec, steps=steps)

@@ -138,7 +138,8 @@ def test_goal_success_failure_and_away_from_gold_on_tiny_model(tiny, tmp_path):
     assert bad.summary["success_rate"] == 0.0 and bad.summary["n_failed"] == 2
     for r in bad.records:
         assert r["status"] == "failed" and 0 < r["deviation"] < 0.5
-        assert len(r["changes"]) == r["limit"]  # greedy kept improving until the budget ran out
+        # greedy kept the rewrites that improved the objective, never beyond the budget
+        assert 1 <= len(r["changes"]) <= min(r["limit"], r["attackable"])
     # away from gold: the objective is the growth of |score − gold| (gold rescaled to 0–1)
     away = attack(tiny, tmp_path / "away", tmp_path / "c.sqlite3", limit=3, delta=1e-6, goal="away-from-gold",
                   candidates=1)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from afroadv.generate import COLUMNS
+from afroadv.generate import COLUMNS, COUNT_COLUMNS
 from conftest import ROOT, run_cli
 
 
@@ -14,16 +14,21 @@ def gen(tmp_path, *args, name="out.jsonl"):
 
 
 @pytest.mark.parametrize("lang,n", [("hau", 603), ("amh", 171), ("kin", 222), ("afr", 375), ("sw", 390), ("yo", 1997), ("zu", 1997)])
-def test_codeswitch_on_default_sets_changes_a_clear_majority(tmp_path, lang, n):
+def test_codeswitch_on_default_sets(tmp_path, lang, n):
+    """Every pair gets a record; code-switching touches the pairs with a switchable noun (few: only
+    nouns of a lexicon that passed the precision bar), at the nominal rate of those nouns."""
     r, out = gen(tmp_path, "--lang", lang, "--recipe", "codeswitch")
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == n
-    assert list(rows[0]) == COLUMNS
-    assert sum(r["changed"] for r in rows) / n > 0.6
+    assert list(rows[0]) == COLUMNS + COUNT_COLUMNS
+    assert 0.1 < sum(r["changed"] for r in rows) / n
+    assert all(r["n_changed"] <= r["n_eligible"] for r in rows)
+    assert all(r["changed"] for r in rows if r["n_changed"]) and not any(r["changed"] for r in rows if not r["n_eligible"])
     manifest = json.loads(out.with_name("out.manifest.json").read_text(encoding="utf-8"))
-    for key in ("recipe", "seed", "input_sha256", "lexicons", "afroadv_version", "dataset", "output"):
+    for key in ("recipe", "seed", "input_sha256", "lexicons", "afroadv_version", "dataset", "output", "dataset_words"):
         assert key in manifest
+    assert manifest["stats"]["nominal_rate"] == 0.5 and 0 < manifest["stats"]["realised_rate"] <= 1
     assert manifest["lexicons"] and all("@" in v for v in manifest["lexicons"].values())
     task = "sts" if lang in ("hau", "amh", "kin", "afr") else "bitext"
     assert {r["task"] for r in rows} == {task}
@@ -78,7 +83,7 @@ def test_bad_input_files_exit_2_with_one_line_and_no_output(tmp_path, fname):
     [
         (["--lang", "xx", "--recipe", "charnoise"], "unknown language"),
         (["--lang", "hau", "--recipe", "nosuch"], "unknown recipe"),
-        (["--lang", "amh", "--recipe", "diacritics"], "does not support amh"),
+        (["--lang", "amh", "--recipe", "diacritics"], "recipe 'diacritics' is for"),
         (["--lang", "sw", "--recipe", "charnoise", "--dataset", "semrel"], "no gold STS"),
         (["--lang", "hau", "--recipe", "charnoise", "--rate", "1.5"], "rate must be between"),
         (["--lang", "hau", "--recipe", "charnoise", "--dataset", "/nonexistent/x.csv"], "not found"),

@@ -1,4 +1,5 @@
 import random
+from collections import Counter
 
 import pytest
 
@@ -35,13 +36,23 @@ def test_no_latin_letter_ever_enters_a_geez_or_arabic_word(kind, lang, word):
         assert not any(char_script(c) == LATIN for c in new)
 
 
-def test_latin_noise_uses_the_language_alphabet():
-    t = build_transformation("char_insert", get_language("hau"), {})
-    inserted = set()
-    for rng in rngs(2000):
+def test_latin_noise_draws_letters_as_the_language_uses_them():
+    """Hooks appear in Hausa noise at about their share of Hausa letters (~1%), not 4 in 30."""
+    t = build_transformation("char_insert", get_language("hau"), {"keyboard_share": 0.0})
+    counts = Counter()
+    for rng in rngs(4000):
         new = t.apply("ruwa", rng)
-        inserted.update(set(new) - set("ruwa"))
-    assert {"ɓ", "ɗ", "ƙ", "ƴ"} <= inserted
+        counts.update(set(new) - set("ruwa"))
+    hooks = sum(counts[c] for c in "ɓɗƙƴ")
+    assert 0 < hooks < 0.03 * 4000
+    assert counts["n"] > counts["z"] > 0  # frequent letters more often
+
+
+def test_keyboard_share_puts_slips_next_to_the_key():
+    t = build_transformation("char_substitute", get_language("hau"), {"keyboard_share": 1.0})
+    for rng in rngs(300):
+        new = t.apply("s", rng)
+        assert new in set("awedxz")
 
 
 def test_keyboard_neighbours_follow_the_layout():
@@ -61,17 +72,11 @@ def test_yoruba_and_hausa_diacritics_stripped_letters_kept():
     assert t.apply("كَتَبَ") == "كتب"  # harakat go, letters stay
 
 
-def test_romanize_amharic():
-    t = build_transformation("romanize", get_language("amh"), load_recipe("translit").steps[0].params)
-    assert t.apply("ልጆች") == "ljoch"
-    assert t.apply("መንግስት") == "mengst"
-
-
 def test_protected_tokens_are_never_touched():
     p = load_recipe("charnoise").perturber(get_language("hau"), rate=1.0)
     text = "A ranar 12 ga Mayu @user ya ce https://bbc.com/hausa #Kano ruwa"
-    for rng in rngs(50):
-        out = p.perturb_text(text, rng).text
+    for i in range(50):
+        out = p.perturb_text(text, i).text
         for keep in ("12", "Mayu", "@user", "https://bbc.com/hausa", "#Kano"):
             assert keep in out
 
@@ -93,7 +98,7 @@ def test_every_shipped_recipe_changes_text_in_every_language_it_claims():
                 from afroadv.lexicons.store import load_lexicon
                 lex_words = " ".join(sorted(load_lexicon(lang.lexicon).to_english)[:400])
                 texts = [samples[lang.script] + " " + lex_words] * 5
-            changed = sum(p.perturb_text(t, random.Random(i)).n_changed > 0 for i, t in enumerate(texts))
+            changed = sum(p.perturb_text(t, i).n_changed > 0 for i, t in enumerate(texts))
             assert changed > 0, (recipe.name, code)
 
 
@@ -112,5 +117,5 @@ def test_recipe_as_a_user_yaml_file(tmp_path):
     f = tmp_path / "swaponly.yaml"
     f.write_text("name: swaponly\ndescription: swaps\nrate: 1.0\ntransformations:\n  - {kind: char_swap}\n", encoding="utf-8")
     p = load_recipe(str(f)).perturber(get_language("swa"))
-    r = p.perturb_text("habari yako leo", random.Random(0))
+    r = p.perturb_text("habari yako leo", 0)
     assert r.n_changed == 3 and sorted(r.text.replace(" ", "")) == sorted("habariyakoleo")

@@ -4,7 +4,7 @@ Importing the package stays light (no torch, transformers or textattack): those 
 commands that need them.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from afroadv.errors import AfroadvError  # noqa: E402
 

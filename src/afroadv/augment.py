@@ -14,7 +14,8 @@ each recipe's perturber for the copy's language (English for plain / rs-da, the 
 for codeswitch-aug) rewrites the copy. A recipe that does not support a copy's language leaves
 that copy alone; one that supports none of the copies' languages is an error.
 
-Every random choice comes from `derived_rng(seed, method, pair id, copy index, ...)`: the same seed
+Every random choice comes from a stream named by (seed, method, pair id, copy index, ...) —
+`derived_rng` for the methods, `stream_key` for the recipes: the same seed
 gives the same copies whatever the order or subset of pairs, another seed gives other copies.
 Nothing here imports torch.
 """
@@ -31,7 +32,8 @@ from afroadv.data.pairs import Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import get_language, load_stopwords
 from afroadv.lexicons.store import load_lexicon
-from afroadv.perturb.recipe import Perturber, choose_k, derived_rng, load_recipe
+from afroadv.perturb.recipe import Perturber, derived_rng, load_recipe
+from afroadv.perturb.rng import stream_key
 from afroadv.resources import data_dir, sha256_file, shared_data_dir
 from afroadv.text import has_digit, is_protected_token, match_case, nfc, split_tokens
 
@@ -138,6 +140,22 @@ def codeswitch_candidates(text: str, lexicon) -> tuple[list[str], list[int]]:
     return parts, eligible
 
 
+def choose_k(n: int, k: int, rng) -> list[int]:
+    """k distinct indices of range(n), ascending: a partial Fisher–Yates over a sparse permutation
+    (only displaced entries are stored), so choosing 2 of 40 costs 2 draws, not a 40-element list."""
+    rand = rng.random
+    if k == 1:
+        return [int(rand() * n)]
+    moved: dict[int, int] = {}
+    out = []
+    for j in range(k):
+        r = j + int(rand() * (n - j))
+        out.append(moved.get(r, r))
+        moved[r] = moved.get(j, j)
+    out.sort()
+    return out
+
+
 def codeswitch_text(text: str, lexicon, rate: float, rng, top_k: int = 2) -> tuple[str, int]:
     """Replace a share `rate` of the translatable English words by one of their `top_k` most
     frequent translations (stochastic rounding of rate × eligible, at least one when any)."""
@@ -237,13 +255,13 @@ class Augmenter:
             p: Perturber | None = self._perturbers.get((name, lang))
             if p is None:
                 continue
-            rng = derived_rng(self.seed, "train-recipe", name, lang, pair_id, k)
+            key = stream_key(self.seed, "train-recipe", name, lang, pair_id, k)
             first, second = p.recipe.sides in ("both", "first"), p.recipe.sides in ("both", "second")
             if first:
-                r = p.perturb_text(s1, rng)
+                r = p.perturb_text(s1, key, 0)
                 s1, changed = r.text, changed + r.n_changed
             if second:
-                r = p.perturb_text(s2, rng)
+                r = p.perturb_text(s2, key, 1)
                 s2, changed = r.text, changed + r.n_changed
         return s1, s2, changed
 

@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 lexicon_app = typer.Typer(help="Bilingual lexicons: build the shipped ones, induce new ones from parallel text.", no_args_is_help=True)
 app.add_typer(lexicon_app, name="lexicon")
+validate_app = typer.Typer(help="Human review of generated sets: sample a sheet, review it (CSV or an offline page), score the judgments.", no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
 app.command("attack")(attack_command)  # afroadv/attack/command.py (imports nothing heavy)
 
 
@@ -55,8 +57,14 @@ def generate(
     st = gs.manifest["stats"]
     typer.echo(
         f"wrote {st['n']} pairs to {out} ({st['n_changed']} changed, {100 * st['changed_share']:.1f}%; "
-        f"mean edit rate {100 * st['mean_edit_rate']:.1f}% of words); manifest {manifest}"
+        f"mean edit rate {100 * st['mean_edit_rate']:.1f}% of words; {_rates(st)}); manifest {manifest}"
     )
+
+
+def _rates(st: dict) -> str:
+    if st.get("realised_rate") is None:
+        return "no rewritable words"
+    return f"rate {100 * st['realised_rate']:.1f}% of rewritable words for nominal {100 * st['nominal_rate']:.0f}%"
 
 
 @app.command()
@@ -307,7 +315,7 @@ def lexicon_induce(
     src: Path = typer.Option(..., "--src", help="X-language text, one sentence per line."),
     eng: Path = typer.Option(..., "--eng", help="English text, line-aligned with --src."),
     out: Path = typer.Option(..., "--out", help="Output TSV (word, english, weight, origin)."),
-    min_count: int = typer.Option(2, "--min-count", help="Keep word pairs aligned at least this often."),
+    min_count: int = typer.Option(3, "--min-count", help="Keep word pairs aligned (in both directions) at least this often."),
 ):
     """Induce an X→English lexicon from parallel text by statistical word alignment."""
     from afroadv.lexicons.induce import run_induce
@@ -333,6 +341,61 @@ def lexicon_build(
         raise AfroadvError("no source data: pass --shared PATH (a folder with ntrex128/ and lexicon-sources/)")
     build_all(Path(shared), out or data_dir() / "lexicons")
     typer.echo(f"lexicons written to {out or data_dir() / 'lexicons'}")
+
+
+@validate_app.command("sample")
+def validate_sample(
+    sets: list[Path] = typer.Argument(..., help="Sets written by `afroadv generate` (JSONL or Parquet, manifest beside); several are sampled together."),
+    n: int = typer.Option(100, "--n", "-n", help="Rows in the sheet (changed pairs only, stratified by language, recipe and edit-rate tercile)."),
+    seed: int = typer.Option(0, "--seed", help="Same sets and seed: byte-identical sheet."),
+    out: Path = typer.Option(..., "--out", "-o", help="The review sheet (.csv)."),
+):
+    """Write a review sheet: a stratified sample of changed pairs with blank label_preserved / realistic columns.
+
+    Example: afroadv validate sample hau-charnoise.jsonl --n 100 --out sheet.csv
+    """
+    from afroadv.validate import sample_sheet, write_sheet
+
+    rows = sample_sheet(list(sets), n, seed)
+    write_sheet(out, rows)
+    typer.echo(f"wrote {len(rows)} pairs to {out}; fill label_preserved and realistic with yes / no / unsure "
+               "(or `afroadv validate page` for an offline review page), then `afroadv validate score`")
+
+
+@validate_app.command("score")
+def validate_score(
+    sheets: list[Path] = typer.Argument(..., help="Filled sheets, one per reviewer (reviewer = a `reviewer` column, else the file name)."),
+    set_: list[Path] = typer.Option(..., "--set", "-s", help="The set(s) the sheets were sampled from; their manifests get the validation."),
+    register: bool = typer.Option(False, "--register", help="Also record the validation in the registry, so `evaluate` shows it for sets it generates in memory."),
+    registry: Optional[Path] = typer.Option(None, "--registry", help="Registry file (default: data/validation.json, or $AFROADV_VALIDATION_REGISTRY)."),
+):
+    """Rates of label-preserved and realistic pairs with Wilson 95% CIs and reviewer kappa, written into the set's manifest.
+
+    Example: afroadv validate score ana.csv bello.csv --set hau-charnoise.jsonl --register
+    """
+    from afroadv.validate import format_validation, registry_path, save_validations, score_sheets
+
+    results = score_sheets(list(sheets), list(set_))
+    for path, written, key in save_validations(results, register, registry):
+        typer.echo(format_validation(path.name, results[path]))
+        typer.echo(f"  validation written to {written}")
+        if key:
+            typer.echo(f"  registered in {registry or registry_path()} (generator key {key[:12]})")
+
+
+@validate_app.command("page")
+def validate_page(
+    sheet: Path = typer.Argument(..., help="A review sheet from `afroadv validate sample`."),
+    out: Path = typer.Option(..., "--out", "-o", help="The review page (.html): one offline file, answers kept in the browser."),
+):
+    """One self-contained HTML page to review a sheet in a browser; its download button saves the filled sheet.
+
+    Example: afroadv validate page sheet.csv --out review.html
+    """
+    from afroadv.validate import write_review_page
+
+    write_review_page(sheet, out)
+    typer.echo(f"review page: {out} (open it in a browser; 'Download sheet' saves NAME.csv for `afroadv validate score`)")
 
 
 @app.callback()

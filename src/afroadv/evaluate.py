@@ -21,7 +21,7 @@ from afroadv import __version__
 from afroadv.data.catalog import load_dataset
 from afroadv.data.writers import manifest_path, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.generate import COLUMNS, pairs_sha256, perturb_pairs
+from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import get_language
 from afroadv.metrics import (
     N_BOOTSTRAP,
@@ -34,6 +34,7 @@ from afroadv.metrics import (
     spearman,
 )
 from afroadv.perturb.recipe import load_recipe
+from afroadv.validate.registry import LABEL_PRESERVED_MIN, lookup_validation, row_validation, untrustworthy
 
 RESULTS_KIND = "evaluation-results"
 
@@ -53,6 +54,7 @@ class EvalSet:
     edit_rate: float
     changed_share: float
     provenance: dict = field(default_factory=dict)
+    validation: dict | None = None  # reviewers' rates for this set's generator (afroadv validate), row form
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -79,8 +81,11 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
     """Generate each recipe's set in memory from the same clean pairs."""
     language = get_language(lang)
-    perturbers = [load_recipe(r).perturber(language) for r in recipes]  # validate all before any work
+    loaded = [load_recipe(r) for r in recipes]
+    for r in loaded:
+        r.perturber(language)  # validate all before any work
     ds = load_dataset(language, dataset, split)
+    perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
     sets = []
     for p in perturbers:
@@ -93,8 +98,29 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
             "input_sha256": pairs_sha256(pairs),
             "split": ds.split,
         }
-        sets.append(_from_records(records, language.code, ds.name, provenance))
+        s = _from_records(records, language.code, ds.name, provenance)
+        s.validation = row_validation(lookup_validation(_generator_manifest(s)))
+        sets.append(s)
     return sets
+
+
+def _generator_manifest(s: EvalSet) -> dict:
+    """What a written set's manifest would say about the generator of an in-memory set (for its registry key)."""
+    p = s.provenance
+    return {"afroadv_version": __version__, "lang": s.lang, "dataset": {"name": s.dataset, "split": p["split"]},
+            "recipe": {"name": p["recipe"], "parameters": p["parameters"]}, "lexicons": p["lexicons"]}
+
+
+def _set_validation(path: Path, manifest: dict):
+    """The set's own reviewed validation, else — for a set written by `generate` — its generator's registered one."""
+    if "validation" in manifest:
+        return row_validation(manifest["validation"])
+    if manifest.get("kind") == "generated-set":
+        try:
+            return row_validation(lookup_validation(manifest))
+        except AfroadvError as e:
+            raise AfroadvError(f"{manifest_path(path)}: {e}") from None
+    return None
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -139,7 +165,9 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
         dataset = (manifest.get("dataset") or {}).get("name") or path.stem
         provenance = {"file": path.name, "recipe": manifest.get("recipe"), "seed": manifest.get("seed"),
                       "input_sha256": manifest.get("input_sha256"), "lexicons": manifest.get("lexicons")}
-        sets.append(_from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance))
+        s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance)
+        s.validation = _set_validation(path, manifest)
+        sets.append(s)
     return sets
 
 
@@ -205,7 +233,7 @@ def _sts_rows(scorer, sets, base, n_boot, seed):
         rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)), "pearson": _r(pearson(g, p)),
                      "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=seed)), "clean_spearman": _r(spearman(g, c)),
                      "drop": _r(drop), "drop_ci": _ci(ci), "pearson_drop": _r(pearson(g, c) - pearson(g, p)),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
 
@@ -224,7 +252,7 @@ def _bitext_rows(scorer, sets, base, n_boot, seed):
         rows.append({**base, "recipe": s.recipe, "n": len(p), "accuracy": _r(100 * p.mean()),
                      "accuracy_ci": _ci(np.percentile(100 * p[idx].mean(axis=1), [2.5, 97.5])),
                      "clean_accuracy": _r(100 * c.mean()), "drop": _r(drop), "drop_ci": _ci(ci),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
 
@@ -244,7 +272,7 @@ def _invariance_rows(scorer, sets, base, n_boot, seed):
         rows.append({**base, "recipe": s.recipe, "n": n, "mean_cos_self": _r(self_cos.mean()),
                      "mean_cos_random": _r(rand_cos.mean()), "margin": _r(margins.mean()),
                      "margin_ci": _ci(np.percentile(margins[idx].mean(axis=1), [2.5, 97.5])),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share)})
+                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
 
@@ -332,6 +360,14 @@ def write_results(out: Path, doc: dict) -> None:
     write_text_atomic(Path(out), json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
+def _validation_cell(r: dict) -> str:
+    """`valid 96%` (reviewers' label-preserved rate), `valid –` when the set was never reviewed; `!` flags a
+    drop from a generator that changes meaning too often to measure robustness."""
+    v = r.get("validation")
+    rate = (v or {}).get("label_preserved")
+    return f"  valid {'–' if rate is None else f'{100 * rate:.0f}%'}" + ("!" if untrustworthy(v) else "")
+
+
 def format_table(doc: dict) -> str:
     """A plain-text table of the results for the terminal."""
     lines = []
@@ -343,5 +379,9 @@ def format_table(doc: dict) -> str:
         else:
             val = f"margin   {r['margin']:6.3f} [{r['margin_ci'][0]:.3f}, {r['margin_ci'][1]:.3f}]"
         drop = f"  drop {r['drop']:6.2f} [{r['drop_ci'][0]:6.2f}, {r['drop_ci'][1]:6.2f}]" if "drop" in r else ""
-        lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}{drop}")
+        valid = _validation_cell(r) if r["recipe"] != "clean" else ""
+        lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}{drop}{valid}")
+    if any(untrustworthy(r.get("validation")) for r in doc["results"]):
+        lines.append(f"! reviewers found the gold score preserved in under {100 * LABEL_PRESERVED_MIN:.0f}% of the set's "
+                     "perturbed pairs: its drop mixes lost robustness with changed meaning (docs/validation.md)")
     return "\n".join(lines)

@@ -13,14 +13,16 @@ from afroadv.data.catalog import LoadedDataset, load_dataset
 from afroadv.data.pairs import Pair
 from afroadv.data.writers import write_manifest, write_records
 from afroadv.errors import AfroadvError
-from afroadv.langs import get_language
-from afroadv.perturb.recipe import Perturber, load_recipe
+from afroadv.langs import Language, get_language
+from afroadv.perturb.recipe import Perturber, Recipe, load_recipe
+from afroadv.words import TextContext
 from afroadv.resources import sha256_file
 
 COLUMNS = [
     "id", "source_id", "lang", "task", "recipe", "sentence1", "sentence2", "score",
     "orig_sentence1", "orig_sentence2", "changed", "edit_rate", "seed",
-]  # fmt: skip
+]  # fmt: skip  (every set has these; evaluate needs no more)
+COUNT_COLUMNS = ["n_words", "n_eligible", "n_changed"]  # words in the touched sentences, rewritable, rewritten
 
 
 def pairs_sha256(pairs: list[Pair]) -> str:
@@ -57,11 +59,11 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
             chunk = pairs[lo : lo + batch]
             for pair, (r1, r2) in zip(chunk, perturber.perturb_batch(chunk, seed)):
                 s1, s2 = pair.sentence1, pair.sentence2
-                n_words = n_changed = 0
+                n_words = n_eligible = n_changed = 0
                 if r1 is not None:
-                    s1, n_words, n_changed = r1
+                    s1, n_words, n_eligible, n_changed = r1
                 if r2 is not None:
-                    s2, n_words, n_changed = r2[0], n_words + r2[1], n_changed + r2[2]
+                    s2, n_words, n_eligible, n_changed = r2[0], n_words + r2[1], n_eligible + r2[2], n_changed + r2[3]
                 append({
                     "id": f"{pair.id}/{recipe}/{seed}",
                     "source_id": pair.id,
@@ -76,6 +78,9 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
                     "changed": s1 != pair.sentence1 or s2 != pair.sentence2,
                     "edit_rate": round(n_changed / n_words, 6) if n_words else 0.0,
                     "seed": seed,
+                    "n_words": n_words,
+                    "n_eligible": n_eligible,
+                    "n_changed": n_changed,
                 })  # fmt: skip
             if bar is not None:
                 bar.update(task, advance=len(chunk))
@@ -87,9 +92,39 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
     return records
 
 
+def rate_stats(records: list[dict], nominal: float) -> dict:
+    """What a set really changed: the realised rate is the share of rewritable words rewritten
+    (over every touched sentence), to be read against the recipe's nominal rate."""
+    n = len(records)
+    n_changed = sum(r["changed"] for r in records)
+    eligible = sum(r.get("n_eligible", 0) for r in records)
+    words = sum(r.get("n_changed", 0) for r in records)
+    return {
+        "n": n,
+        "n_changed": n_changed,
+        "changed_share": round(n_changed / n, 6) if n else 0.0,
+        "mean_edit_rate": round(sum(r["edit_rate"] for r in records) / n, 6) if n else 0.0,
+        "nominal_rate": nominal,
+        "realised_rate": round(words / eligible, 6) if eligible else None,
+        "n_eligible_words": eligible,
+        "n_changed_words": words,
+        "no_eligible_share": round(sum(r.get("n_eligible", 0) == 0 for r in records) / n, 6) if n else 0.0,
+    }
+
+
+def dataset_context(ds: LoadedDataset) -> TextContext:
+    """What the whole dataset shows about its words (names written with a capital inside sentences,
+    words written in lower case), from every pair's African-language side, whatever the limit."""
+    texts = []
+    for p in ds.pairs:
+        texts.append(p.sentence1)
+        if p.task not in ("bitext", "invariance"):
+            texts.append(p.sentence2)
+    return TextContext.learn(texts)
+
+
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
     recipe = perturber.recipe
-    n_changed = sum(r["changed"] for r in records)
     return {
         "afroadv_version": __version__,
         "kind": "generated-set",
@@ -106,14 +141,21 @@ def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[
         },
         "input_sha256": pairs_sha256(ds.pairs[:limit] if limit else ds.pairs),
         "lexicons": perturber.resource_versions,
-        "stats": {
-            "n": len(records),
-            "n_changed": n_changed,
-            "changed_share": round(n_changed / len(records), 6) if records else 0.0,
-            "mean_edit_rate": round(sum(r["edit_rate"] for r in records) / len(records), 6) if records else 0.0,
-        },
-        "columns": COLUMNS,
+        "dataset_words": _context_summary(perturber),
+        "stats": rate_stats(records, recipe.rate),
+        "columns": COLUMNS + COUNT_COLUMNS,
     }
+
+
+def _context_summary(perturber: Perturber) -> dict | None:
+    c = perturber.context
+    return None if c is None else {"names": len(c.names), "common": len(c.common), "version": c.version}
+
+
+def dataset_perturber(recipe: Recipe, language: Language, ds: LoadedDataset, rate: float | None = None,
+                      sides: str | None = None) -> Perturber:
+    """The recipe bound to the language and to what the dataset shows about its words."""
+    return recipe.perturber(language, rate=rate, sides=sides, context=dataset_context(ds))
 
 
 def generate(
@@ -129,10 +171,11 @@ def generate(
 ) -> GeneratedSet:
     language = get_language(lang)
     rec = load_recipe(recipe)
-    perturber = rec.perturber(language, rate=rate, sides=sides)
-    ds = load_dataset(language, dataset, split)
+    rec.perturber(language, rate=rate, sides=sides)  # refuse a bad recipe, language or option before any work
     if limit is not None and limit < 1:
         raise AfroadvError(f"--limit must be positive, got {limit}")
+    ds = load_dataset(language, dataset, split)
+    perturber = dataset_perturber(rec, language, ds, rate=rate, sides=sides)
     pairs = ds.pairs[:limit] if limit else ds.pairs
     records = perturb_pairs(perturber, pairs, seed, progress)
     return GeneratedSet(records, _manifest(ds, perturber, seed, records, limit))
@@ -140,6 +183,6 @@ def generate(
 
 def write_set(out: Path, gs: GeneratedSet) -> Path:
     out = Path(out)
-    write_records(out, gs.records, COLUMNS)
+    write_records(out, gs.records, COLUMNS + COUNT_COLUMNS)
     manifest = dict(gs.manifest, output={"file": out.name, "sha256": sha256_file(out)})
     return write_manifest(out, manifest)

@@ -26,6 +26,11 @@ class Language:
     variants: tuple[str, ...] = ()
     sts: str | None = None
     bitext: dict = field(default_factory=dict)
+    codeswitch: dict = field(default_factory=dict)  # how English nouns enter the language (codeswitch.py)
+    spelling: dict = field(default_factory=dict)  # how writers vary a word's spelling (spelling.py)
+
+    def __hash__(self) -> int:  # (dict fields: hash by code, the registry's identity)
+        return hash(self.code)
 
     @property
     def default_dataset(self) -> str | None:
@@ -50,6 +55,8 @@ def registry() -> dict[str, Language]:
         entry["aliases"] = tuple(entry.get("aliases") or ())
         entry["variants"] = tuple(entry.get("variants") or ())
         entry["bitext"] = dict(entry.get("bitext") or {})
+        entry["codeswitch"] = dict(entry.get("codeswitch") or {})
+        entry["spelling"] = dict(entry.get("spelling") or {})
         entry["alphabet"] = entry.get("alphabet") or ""
         langs[entry["code"]] = Language(**entry)
     return langs

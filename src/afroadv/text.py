@@ -96,6 +96,12 @@ def name_flags(word: str) -> tuple[bool, bool]:
     return cap, cap and len(word) > 1 and word.isupper()
 
 
+def has_inner_capital(word: str) -> bool:
+    """A capital after the first letter of a word not all in capitals: a name with a prefix
+    (uZuma, eThekwini, kaKavanaugh) or a brand (iPhone, McDonald)."""
+    return any(c.isupper() for c in word[1:]) and not word.isupper()
+
+
 def looks_like_name(seg: Segment) -> bool:
     """Capitalised mid-sentence words and acronyms: probably names, left alone."""
     cap, acronym = name_flags(seg.text)

@@ -33,6 +33,11 @@ class Transformation:
     def apply(self, word: str, rng: random.Random) -> str:
         raise NotImplementedError
 
+    def rewrite_gap(self, gap: str) -> str:
+        """The text between words, in a text where this recipe rewrote a word (translit turns
+        Ethiopic punctuation into Latin); unchanged by default."""
+        return gap
+
     def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
         """Up to `n` distinct rewrites of `word` (the attack's search space)."""
         seen: dict[str, None] = {}

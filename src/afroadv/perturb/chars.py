@@ -1,12 +1,17 @@
 """Script-aware character noise on grapheme clusters: insert, delete, swap, substitute.
 
-Letters introduced come from the word's own script (scripts.py); a Ge'ez substitution stays in
-the consonant's vowel-order row, the way Amharic typists slip.
+This is the plain statement of charnoise's rules; vector.py states the same rules in numpy for
+whole batches and tests hold the two equal. Letters a typo introduces come from the language's own
+letter distribution or, with probability `keyboard_share`, from the keys next to the neighbouring
+(insert) or replaced (substitute) letter (letters.py); a Ge'ez substitution stays in the
+consonant's vowel-order row, among syllables the language writes — the way Amharic typists slip.
 
-Speed: what a word offers all four operations (its clusters, letters and the sites of each
-operation) is one `Shape`, computed once per word and shared by the operations of a language.
-Most words are "simple" — every character is its own grapheme cluster — and then the shape is
-the word itself and `range` objects: nothing is materialised until a site is drawn.
+Draws per edited word, in order: the operation (recipe.Perturber), the site, then for insert and
+substitute the component (keyboard or distribution) and the letter.
+
+What a word offers the four operations (its clusters and the sites of each) is one `Shape`,
+computed once per word. Most words are "simple" — every character is its own grapheme cluster —
+and then the shape is the word itself and `range` objects.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import unicodedata
 from typing import NamedTuple, Sequence
 
 from afroadv.perturb.base import Transformation, register
-from afroadv.perturb.scripts import ethiopic_row, letters_for
+from afroadv.perturb.letters import LetterModel, letter_model
 from afroadv.text import ETHIOPIC, graphemes, word_script
 
 # Letters of these blocks never join a neighbour in an extended grapheme cluster: Latin (incl.
@@ -26,6 +31,7 @@ from afroadv.text import ETHIOPIC, graphemes, word_script
 _SIMPLE = re.compile("[\u0041-\u08ff\u1200-\u139f\u1e00-\u1fff\u2c60-\u2c7f\u2d80-\u2ddf\ua720-\ua7ff\uab00-\uab2f]+")
 _DOUBLED = re.compile(r"(.)\1")
 _MAX_SHAPES = 200_000
+KEYBOARD_SHARE = 0.5
 
 
 def pick(seq, rng: random.Random):
@@ -48,21 +54,19 @@ def is_simple(word: str) -> bool:
 
 class Shape(NamedTuple):
     clusters: str | tuple[str, ...]  # the word itself when simple
-    letters: str  # what a typo may introduce
     insert: Sequence[int]  # sites of each operation (ranges when nothing is excluded)
     delete: Sequence[int]
     swap: Sequence[int]
     substitute: Sequence[int]
 
 
-def shape(word: str, alphabet: str) -> Shape:
+def shape(word: str, model: LetterModel) -> Shape:
     script = word_script(word)
-    letters = letters_for(script, alphabet, word)
     simple = is_simple(word)
     g: str | tuple[str, ...] = word if simple else tuple(graphemes(word))
     n = len(g)
     # insert: never before a cluster that starts with a combining mark (it would re-attach the mark)
-    if not letters or not any(c.isalpha() for c in word):
+    if not any(c.isalpha() for c in word):
         insert: Sequence[int] = ()
     elif simple:
         insert = range(n + 1)
@@ -75,53 +79,60 @@ def shape(word: str, alphabet: str) -> Shape:
     else:
         swap = tuple(i for i in range(start, n - 1) if g[i] != g[i + 1])
     if script == ETHIOPIC:
-        substitute: Sequence[int] = tuple(i for i, c in enumerate(g) if len(ethiopic_row(c[0])) > 1)
-    elif simple and len(letters) > 1:
-        substitute = range(n)
+        substitute: Sequence[int] = tuple(i for i, c in enumerate(g) if model.row(c[0]) is not None)
     else:
-        substitute = tuple(
-            i for i, c in enumerate(g) if c[0].isalpha() and (len(letters) > 1 or letters != c[0].lower())
-        )
-    return Shape(g, letters, insert, delete, swap, substitute)
-
-
-_SHAPES: dict[str, dict[str, Shape]] = {}  # alphabet -> word -> shape, shared by the four operations
+        table = model.table(script, word)
+        if simple and len(set(table.letters)) > 1:
+            substitute = range(n)
+        else:
+            substitute = tuple(i for i, c in enumerate(g) if c[0].isalpha() and table.offers_other_than(c[0].lower()))
+    return Shape(g, insert, delete, swap, substitute)
 
 
 class _CharOp(Transformation):
     site: str  # which Shape field holds this operation's sites
 
-    def __init__(self, lang, **params):
-        super().__init__(lang, **params)
-        self._alphabet = lang.alphabet
-        self._shapes = _SHAPES.setdefault(lang.alphabet, {})
+    def __init__(self, lang, keyboard_share: float = KEYBOARD_SHARE):
+        super().__init__(lang)
+        self.keyboard_share = float(keyboard_share)
+        self.model = letter_model(lang, self.keyboard_share)
+        self._shapes: dict[str, Shape] = {}
 
-    def _shape(self, word: str) -> Shape:
+    def shape(self, word: str) -> Shape:
         found = self._shapes.get(word)
         if found is None:
-            found = shape(word, self._alphabet)
+            found = shape(word, self.model)
             if len(self._shapes) < _MAX_SHAPES:
                 self._shapes[word] = found
         return found
 
     def applies(self, word: str) -> bool:
-        return bool(getattr(self._shape(word), self.site))
+        return bool(getattr(self.shape(word), self.site))
+
+    @property
+    def resource_versions(self) -> dict[str, str]:
+        return {"letters": f"{self.lang.code}@{self.model.version}"} if self.model.version else {}
 
 
 @register
 class CharInsert(_CharOp):
+    """An extra letter: a key next to the one before it, or a letter of the language."""
+
     kind = "char_insert"
     site = "insert"
     applies_to_letters = True
 
     def applies(self, word: str) -> bool:
-        # cheap, no shape needed: every script's letter inventory is non-empty once the word has a letter
-        return word.isalpha() or any(c.isalpha() for c in word)
+        return word.isalpha() or any(c.isalpha() for c in word)  # every script offers a letter
 
     def apply(self, word: str, rng: random.Random) -> str:
-        g, letters, sites = self._shape(word)[:3]
-        i = pick(sites, rng)
-        letter = pick(letters, rng)
+        s = self.shape(word)
+        g = s.clusters
+        i = pick(s.insert, rng)
+        u_which, u_letter = rng.random(), rng.random()
+        letter = self.model.slip(g[i - 1][0] if i else g[0][0], u_which, u_letter)
+        if letter is None:
+            letter = self.model.table(word_script(word), word).pick(u_letter)
         return _text(g[:i]) + (letter.upper() if word.isupper() else letter) + _text(g[i:])
 
 
@@ -131,7 +142,7 @@ class CharDelete(_CharOp):
     site = "delete"
 
     def apply(self, word: str, rng: random.Random) -> str:
-        s = self._shape(word)
+        s = self.shape(word)
         i = pick(s.delete, rng)
         return _text(s.clusters[:i]) + _text(s.clusters[i + 1 :])
 
@@ -142,7 +153,7 @@ class CharSwap(_CharOp):
     site = "swap"
 
     def apply(self, word: str, rng: random.Random) -> str:
-        s = self._shape(word)
+        s = self.shape(word)
         g = s.clusters
         i = pick(s.swap, rng)
         return _text(g[:i]) + g[i + 1] + g[i] + _text(g[i + 2 :])
@@ -150,95 +161,25 @@ class CharSwap(_CharOp):
 
 @register
 class CharSubstitute(_CharOp):
+    """A letter replaced: by a neighbouring key, a letter of the language, or (Ge'ez) another
+    vowel order of the same consonant."""
+
     kind = "char_substitute"
     site = "substitute"
 
     def apply(self, word: str, rng: random.Random) -> str:
-        s = self._shape(word)
-        g, letters = s.clusters, s.letters
+        s = self.shape(word)
+        g = s.clusters
         i = pick(s.substitute, rng)
         base = g[i][0]
-        if word_script(word) == ETHIOPIC:
-            options = [c for c in ethiopic_row(base) if c != base]
+        u_which, u_letter = rng.random(), rng.random()
+        script = word_script(word)
+        if script == ETHIOPIC:
+            new = self.model.row(base).pick(u_letter)
         else:
-            low = base.lower()
-            options = letters.replace(low, "") if low in letters else letters
-        new = _with_case(pick(options, rng), base) + g[i][1:]  # keep the cluster's own marks
+            new = self.model.slip(base, u_which, u_letter) or self.model.table(script, word).pick_except(u_letter, base.lower())
+        new = _with_case(new, base) + g[i][1:]  # keep the cluster's own marks
         return unicodedata.normalize("NFC", _text(g[:i]) + new + _text(g[i + 1 :]))
 
 
-_OPS = {CharInsert: 0, CharDelete: 1, CharSwap: 2, CharSubstitute: 3}
-
-
-class CharKernel:
-    """The four operations fused for simple words: one call per edited word instead of a dozen.
-
-    It draws exactly what Perturber._pick + the operation's `apply` draw, in the same order, so
-    it gives the same words (tests compare the two). Words that are not simple return None and
-    take the general path."""
-
-    def __init__(self, weighted: list[tuple[Transformation, float]]):
-        self.ops = [(_OPS[type(t)], t, w) for t, w in weighted]
-        self._shape = weighted[0][0]._shape
-        self._plans: dict[str, tuple | None] = {}
-        self._subs: dict[tuple[str, str], str] = {}
-
-    @classmethod
-    def build(cls, weighted: list[tuple[Transformation, float]]) -> CharKernel | None:
-        if weighted and all(type(t) in _OPS for t, _ in weighted):
-            return cls(weighted)
-        return None
-
-    def _plan(self, word: str) -> tuple | None:
-        """(op codes, weights, total weight, shape) of a simple word, or None."""
-        plan = None
-        if is_simple(word):
-            s = self._shape(word)
-            ops = [(code, w) for code, t, w in self.ops if getattr(s, t.site)]
-            if ops:
-                plan = (tuple(c for c, _ in ops), tuple(w for _, w in ops), sum(w for _, w in ops), s)
-        if len(self._plans) < _MAX_SHAPES:
-            self._plans[word] = plan
-        return plan
-
-    def edit(self, word: str, rng) -> str | None:
-        try:
-            plan = self._plans[word]
-        except KeyError:
-            plan = self._plan(word)
-        if plan is None:
-            return None
-        codes, weights, total, s = plan
-        rnd = rng.random
-        if len(codes) == 1:
-            op = codes[0]
-        else:
-            x = rnd() * total
-            op = codes[-1]
-            for c, w in zip(codes, weights):
-                x -= w
-                if x < 0:
-                    op = c
-                    break
-        if op == 0:
-            sites, letters = s.insert, s.letters
-            i = sites[int(rnd() * len(sites))]
-            letter = letters[int(rnd() * len(letters))]
-            return word[:i] + (letter.upper() if word.isupper() else letter) + word[i:]
-        if op == 1:
-            i = s.delete[int(rnd() * len(s.delete))]
-            return word[:i] + word[i + 1 :]
-        if op == 2:
-            i = s.swap[int(rnd() * len(s.swap))]
-            return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-        i = s.substitute[int(rnd() * len(s.substitute))]
-        base = word[i]
-        options = self._subs.get((s.letters, base))
-        if options is None:
-            if word_script(word) == ETHIOPIC:
-                options = "".join(c for c in ethiopic_row(base) if c != base)
-            else:
-                low = base.lower()
-                options = s.letters.replace(low, "") if low in s.letters else s.letters
-            self._subs[(s.letters, base)] = options
-        return unicodedata.normalize("NFC", word[:i] + _with_case(options[int(rnd() * len(options))], base) + word[i + 1 :])
+CHAR_OPS = {CharInsert: 0, CharDelete: 1, CharSwap: 2, CharSubstitute: 3}

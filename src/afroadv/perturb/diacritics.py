@@ -1,7 +1,11 @@
 """Strip tone marks, under-dots, hooks and harakat the way people type without them.
 
-Which marks and letters go is recipe data; Ge'ez and Arabic letters themselves are never touched
-(only combining marks listed in the recipe are removed).
+Which marks and letters go is recipe data. Only marks go: a letter whose canonical decomposition
+holds a mark the recipe does not list keeps it (Arabic أ ؤ ئ keep their hamza: those are letters,
+not harakat). `letters` maps whole letters first (hooks ɓ → b; look-alike code points such as
+Romanian ș standing in for Yoruba ṣ), so a look-alike is stripped like the letter it imitates.
+Turning hamza seats into bare letters (أ → ا) changes letters, so it is its own transformation,
+`hamza_seats`, which no shipped recipe uses.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class StripDiacritics(Transformation):
             raise AfroadvError("strip_diacritics needs `marks` or `letters`")
 
     def apply(self, word: str, rng: random.Random | None = None) -> str:
-        decomposed = unicodedata.normalize("NFD", word)
+        mapped = "".join(self.letters.get(c, c) for c in unicodedata.normalize("NFC", word))
+        decomposed = unicodedata.normalize("NFD", mapped)
         kept = "".join(self.letters.get(c, c) for c in decomposed if c not in self.marks)
         return unicodedata.normalize("NFC", kept)
 
@@ -57,3 +62,23 @@ class StripDiacritics(Transformation):
     def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
         new = self.apply(word)
         return [new] if new != word else []
+
+
+HAMZA_SEATS = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ي"}
+
+
+@register
+class HamzaSeats(Transformation):
+    """Hamza seats written as bare letters (أنا → انا, مسؤول → مسوول), as some Arabic-script
+    writers type: a change of letters, declared separately from stripping marks."""
+
+    kind = "hamza_seats"
+
+    def apply(self, word: str, rng: random.Random | None = None) -> str:
+        return "".join(HAMZA_SEATS.get(c, c) for c in unicodedata.normalize("NFC", word))
+
+    def applies(self, word: str) -> bool:
+        return any(c in HAMZA_SEATS for c in word)
+
+    def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
+        return [self.apply(word)] if self.applies(word) else []

@@ -16,17 +16,19 @@ import yaml
 from afroadv.data.pairs import Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
-from afroadv.perturb.analysis import ALWAYS, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
+from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
+from afroadv.perturb.analysis import bound as bound_token
 from afroadv.perturb.base import Transformation, build_transformation
-from afroadv.perturb.chars import CharKernel
-from afroadv.perturb.rng import Stream, batch_streams, stream_keys
+from afroadv.perturb.rng import Draws, draw, draw_bits, stream_keys
 from afroadv.resources import recipes_dir
-from afroadv.text import has_digit, is_protected_token, name_flags, nfc
+from afroadv.text import has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
+from afroadv.words import TextContext, word_classes
 
 SIDES = ("both", "first", "second")
-PROTECTABLE = {"numbers", "urls", "emails", "mentions", "hashtags", "names", "stopwords"}
-REQUIREMENTS = {"keyboard", "lexicon", "variants"}
-_FIRST_DRAWS = 32  # per pair, computed in bulk; a pair that needs more extends its stream
+PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds"}
+# numbers: digits and number words (a typo in "biyu" changes the number); digits: digits only (translit
+# spells a number word in Latin letters without changing its value)
+REQUIREMENTS = {"keyboard", "lexicon", "variants"}  # data the recipe needs for a language
 
 
 @dataclass(frozen=True)
@@ -61,33 +63,45 @@ class Recipe:
         }
 
     def supports(self, lang: Language) -> bool:
-        if self.languages != "all" and lang.code not in self.languages:
-            return False
-        if self.scripts and lang.script not in self.scripts:
-            return False
-        from afroadv.lexicons.store import load_lexicon
+        return self.refusal(lang) is None
 
+    def refusal(self, lang: Language) -> str | None:
+        """Why this recipe does not run on `lang` by default, or None."""
+        if self.languages != "all" and lang.code not in self.languages:
+            return f"recipe {self.name!r} is for {', '.join(self.languages)}"
+        if self.scripts and lang.script not in self.scripts:
+            return f"recipe {self.name!r} is for {', '.join(self.scripts)} script; {lang.code} is {lang.script}"
         if "keyboard" in self.requires and not lang.keyboard:
-            return False
-        if "lexicon" in self.requires and not len(load_lexicon(lang.lexicon)):
-            return False
-        if "variants" in self.requires and not (len(load_lexicon(lang.lexicon)) or lang.variants):
-            return False
-        return True
+            return f"recipe {self.name!r} needs a keyboard layout; none is declared for {lang.code}"
+        if "lexicon" in self.requires:
+            from afroadv.perturb.codeswitch import MIN_LEXICON_PRECISION, lexicon_refusal
+
+            floor = min((float(s.params.get("min_lexicon_precision", MIN_LEXICON_PRECISION)) for s in self.steps
+                         if s.kind == "codeswitch"), default=0.0)  # fmt: skip
+            why = lexicon_refusal(lang, floor)
+            if why:
+                return why
+        if "variants" in self.requires:
+            from afroadv.perturb.lexsub import variants_refusal
+
+            why = variants_refusal(lang)
+            if why:
+                return why
+        return None
 
     def supported_languages(self) -> list[str]:
         return [code for code, lang in registry().items() if self.supports(lang)]
 
-    def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None) -> Perturber:
-        if not self.supports(lang):
-            raise AfroadvError(
-                f"recipe {self.name!r} does not support {lang.code}; it supports: {', '.join(self.supported_languages())}"
-            )
+    def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None,
+                  context: TextContext | None = None) -> Perturber:
+        why = self.refusal(lang)
+        if why:
+            raise AfroadvError(f"{why} (recipe {self.name!r} supports: {', '.join(self.supported_languages()) or 'none'})")
         recipe = self
         if rate is not None or sides is not None:
             recipe = replace(self, rate=self.rate if rate is None else _rate(rate, "--rate"), sides=sides or self.sides)
             _check_sides(recipe.sides, "--sides")
-        return Perturber(recipe, lang)
+        return Perturber(recipe, lang, context)
 
 
 def _rate(value, where: str) -> float:
@@ -186,42 +200,70 @@ class TextResult(NamedTuple):
 
 def derived_rng(*parts) -> random.Random:
     """A random.Random named by its parts: for augmentation, attacks and sampling, where the full
-    random API matters more than the cost of seeding (generation uses rng.Stream instead)."""
+    random API matters more than the cost of seeding (generation uses addressed draws instead)."""
     digest = hashlib.blake2b("|".join(map(str, parts)).encode("utf-8"), digest_size=16).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def choose_k(n: int, k: int, rng) -> list[int]:
-    """k distinct indices of range(n), ascending: a partial Fisher–Yates over a sparse permutation
-    (only displaced entries are stored), so choosing 2 of 40 costs 2 draws, not a 40-element list."""
-    rand = rng.random
-    if k == 1:
-        return [int(rand() * n)]
-    moved: dict[int, int] = {}
-    out = []
-    for j in range(k):
-        r = j + int(rand() * (n - j))
-        out.append(moved.get(r, r))
-        moved[r] = moved.get(j, j)
-    out.sort()
-    return out
+# Where each draw of a text lives in its pair's stream (draws are addressed, not sequential, so the
+# plain path below and the numpy kernel in vector.py compute the same ones):
+#   side_base(side) + 0                        decides how many words change (n_to_change)
+#   side_base(side) + 1 + i                    sort key of eligible word i: the k smallest change
+#   side_base(side) + EDIT_SLOT + STRIDE·i + j the j-th draw of eligible word i's edit
+SIDE_SLOT = 1 << 40
+EDIT_SLOT = 1 << 24  # above the sort keys of any text afroadv perturbs (< 2**24 characters)
+STRIDE = 8  # draws one edit may use: the transformation choice, then its own
+
+
+def side_base(side: int) -> int:
+    return (side + 1) * SIDE_SLOT
+
+
+def n_to_change(rate: float, m: int, min_words: int, u: float) -> int:
+    """How many of m eligible words to rewrite, from one uniform draw u: rate × m in expectation,
+    and never fewer than min(m, min_words) when any. A text too short to deserve min_words at this
+    rate is touched with probability rate × m / min_words instead, so the floor does not inflate
+    the realised rate."""
+    if m == 0 or rate <= 0.0:
+        return 0
+    x = rate * m
+    floor = min(m, min_words)
+    if floor <= 0 or x >= floor:
+        whole = int(x)
+        return whole + (u < x - whole)
+    return floor if u < x / floor else 0
+
+
+def chosen_ranks(key: int, base: int, m: int, k: int) -> list[int]:
+    """The k eligible words (by rank) with the smallest sort keys, ascending (ties: earlier first)."""
+    if k >= m:
+        return list(range(m))
+    if k == 0:
+        return []
+    order = sorted(range(m), key=lambda i: (draw_bits(key, base + 1 + i) >> 24, i))
+    return sorted(order[:k])
 
 
 class Perturber:
     """A recipe bound to a language: rewrites a share of the eligible words of a text."""
 
-    def __init__(self, recipe: Recipe, lang: Language):
+    def __init__(self, recipe: Recipe, lang: Language, context: TextContext | None = None):
         self.recipe = recipe
         self.lang = lang
+        self.context = context
         built = [(build_transformation(s.kind, lang, s.params), s.weight) for s in recipe.steps]
         self.transformations: list[tuple[Transformation, float]] = [(t, w) for t, w in built if w > 0]
-        self.stopwords = lang.stopword_set() if "stopwords" in recipe.protect else frozenset()
-        self._protect_numbers = "numbers" in recipe.protect
-        self._protect_names = "names" in recipe.protect
+        protect = set(recipe.protect)
+        self.words = word_classes(lang.code).with_context(context)
+        self.stopwords = (self.words.function | lang.stopword_set()) if "stopwords" in protect else frozenset()
+        self._protect_numbers = "numbers" in protect
+        self._protect_digits = self._protect_numbers or "digits" in protect
+        self._protect_names = "names" in protect
+        self._protect_compounds = "compounds" in protect
         self._word_options: dict[str, tuple[tuple[tuple[Transformation, float], ...], float]] = {}
-        letters_only = not self.stopwords and any(t.applies_to_letters for t, _ in self.transformations)
-        self.analyser = TextAnalyser(self._judge, ALWAYS if letters_only else None)
-        self._kernel = CharKernel.build(self.transformations)
+        multi = self._protect_names and bool(self.words.multi_names)
+        self.analyser = TextAnalyser(self._judge, None, self._in_context if multi else None)
+        self.rewrites_gaps = any(type(t).rewrite_gap is not Transformation.rewrite_gap for t, _ in self.transformations)
         self._batch_kernel = False  # not built yet
 
     @property
@@ -232,12 +274,10 @@ class Perturber:
         return out
 
     @staticmethod
-    def _pick(found: tuple[tuple[tuple[Transformation, float], ...], float], rng) -> Transformation:
-        """A transformation among those that apply, in proportion to its weight."""
+    def _pick(found: tuple[tuple[tuple[Transformation, float], ...], float], u: float) -> Transformation:
+        """A transformation among those that apply, in proportion to its weight (u uniform)."""
         opts, total = found
-        if len(opts) == 1:
-            return opts[0][0]
-        x = rng.random() * total
+        x = u * total
         for t, w in opts:
             x -= w
             if x < 0:
@@ -257,27 +297,63 @@ class Perturber:
                 self._word_options[word] = found
         return found
 
-    def _judge(self, token: str) -> int:
-        """PROTECTED, FIXED, ALWAYS or INITIAL: what this recipe may do with a token."""
+    def _judge(self, token: str, bound: bool = False, multi: bool = True) -> int:
+        """PROTECTED, FIXED, ALWAYS, INITIAL or CONTEXT: what this recipe may do with a token.
+
+        Names: acronyms, words with a capital inside (uZuma, eThekwini, iPhone) and capitalised
+        words inside a sentence are left alone; a capitalised word at a sentence start only if it
+        is a known common word and not a known name. In scripts without case (Ge'ez, Arabic) names
+        come from lists, and the first word of a multi-word name (አዲስ አበባ) is decided in context."""
         if not token.isalpha():  # (letters only: neither protected nor a number)
             if is_protected_token(token):
                 return PROTECTED
-            if self._protect_numbers and has_digit(token):
+            if self._protect_digits and has_digit(token):
                 return FIXED
-        if self.stopwords and token.casefold() in self.stopwords:
+        k = token.casefold()
+        words = self.words
+        if k in self.stopwords or (self._protect_numbers and k in words.number) or (bound and self._protect_compounds):
             return FIXED
+        cased = token.lower() != token.upper()
+        if multi and self._protect_names and not cased and words.multi_names:
+            if (k.translate(words.homophones) if words.homophones else k) in words.multi_names:
+                return CONTEXT  # the words after it may be the rest of a name, rewritable or not
         for t, _ in self.transformations:
             if t.applies(token):
                 break
         else:
             return FIXED
         if self._protect_names:
-            cap, acronym = name_flags(token)
-            if acronym:
-                return FIXED
-            if cap:
-                return INITIAL
+            if cased:
+                cap, acronym = name_flags(token)
+                if acronym or has_inner_capital(token):
+                    return FIXED
+                if cap:
+                    return INITIAL if k in words.common and k not in words.names else FIXED
+            else:
+                if (k.translate(words.homophones) if words.homophones else k) in words.names:
+                    return FIXED
         return ALWAYS
+
+    def _in_context(self, tokens: list[str], gaps: list[str], kinds: list[int]) -> list[int]:
+        """Multi-word names in scripts without case: every word of a listed name is left alone."""
+        kinds = list(kinds)
+        n = len(tokens)
+        for j, tok in enumerate(tokens):
+            if kinds[j] != CONTEXT:
+                continue
+            length = 0
+            name_key = self.words.name_key
+            for tail in self.words.multi_names.get(name_key(tok), ()):
+                end = j + 1 + len(tail)
+                if end <= n and all(gaps[q].isspace() and name_key(tokens[q]) == w
+                                    for q, w in zip(range(j + 1, end), tail)):  # fmt: skip
+                    length = len(tail)
+                    break
+            if length:
+                kinds[j : j + 1 + length] = [FIXED] * (1 + length)
+            else:
+                kinds[j] = self._judge(tok, bound_token(gaps[j], gaps[j + 1], tok), multi=False)
+        return kinds
 
     def analyse(self, text: str) -> Analysis:
         """A text's chunks and rewritable words (capitalised words only sentence-initially), after NFC."""
@@ -289,36 +365,45 @@ class Perturber:
         starts = [0, *accumulate(len(c) + 1 for c in a.chunks)]
         return [(starts[ci] + s, starts[ci] + e, n) for ci, s, e, n in a.targets(self.analyser.statics)]
 
-    def perturb_text(self, text: str, rng, rate: float | None = None) -> TextResult:
-        """Rewrite ⌊rate × eligible⌉ (stochastically rounded, at least min_words) words; rng needs `random()`."""
+    def edit_word(self, word: str, draws: Draws) -> str:
+        """One eligible word rewritten: a transformation chosen by weight (always one draw), then its edit."""
+        return nfc(self._pick(self._options_for(word), draws.random()).apply(word, draws))
+
+    def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None) -> TextResult:
+        """The recipe's rule for one text, stated plainly: n_to_change words among the eligible ones,
+        the chosen words by sort key, each edited from its own block of the stream `key`."""
         a = self.analyser.analyse(text)
         m = a.n_eligible
-        rate = self.recipe.rate if rate is None else rate
-        exact = rate * m
-        k = int(exact) + (rng.random() < exact - int(exact))  # stochastic rounding: unbiased rate
-        if rate > 0:
-            k = min(m, max(k, self.recipe.min_words))
+        base = side_base(side)
+        k = n_to_change(self.recipe.rate if rate is None else rate, m, self.recipe.min_words, draw(key, base))
         if not k:
             return TextResult(a.text, a.n_words, m, ())
         chunks = list(a.chunks)
-        statics, kernel = self.analyser.statics, self._kernel
+        statics = self.analyser.statics
         changes = []
         last, shift = -1, 0
-        for rank in choose_k(m, k, rng):
+        for rank in chosen_ranks(key, base, m, k):
             ci, start, end, nth = a.target(rank, statics)
             if ci != last:
                 last, shift = ci, 0
             chunk = chunks[ci]
             word = chunk[start + shift : end + shift]
-            new = kernel.edit(word, rng) if kernel is not None else None
-            if new is None:
-                new = self._pick(self._options_for(word), rng).apply(word, rng)
-            new = nfc(new)
+            new = self.edit_word(word, Draws(key, base + EDIT_SLOT + STRIDE * rank))
             if new != word:
                 chunks[ci] = chunk[: start + shift] + new + chunk[end + shift :]
                 shift += len(new) - len(word)
                 changes.append((nth, word, new))
-        return TextResult(nfc(" ".join(chunks)), a.n_words, m, tuple(changes))
+        out = " ".join(chunks)
+        if changes and self.rewrites_gaps:
+            out = self.rewrite_gaps(out)
+        return TextResult(nfc(out), a.n_words, m, tuple(changes))
+
+    def rewrite_gaps(self, text: str) -> str:
+        """Every transformation's `rewrite_gap` on the text between words (translit's punctuation)."""
+        parts = split_tokens(text)
+        for t, _ in self.transformations:
+            parts[0::2] = [t.rewrite_gap(g) if g else g for g in parts[0::2]]
+        return "".join(parts)
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
         if pair.task in ("bitext", "invariance"):
@@ -334,12 +419,12 @@ class Perturber:
             self._batch_kernel = VectorKernel.build(self)
         return self._batch_kernel
 
-    def perturb_batch(self, pairs: list[Pair], seed: int) -> list[list[tuple[str, int, int] | None]]:
-        """[(text, words, words changed) or None if untouched, for each side] for every pair.
+    def perturb_batch(self, pairs: list[Pair], seed: int) -> list[list[tuple[str, int, int, int] | None]]:
+        """[(text, words, eligible, words changed) or None if untouched, for each side] for every pair.
 
         Every pair draws from its own stream, named by (seed, recipe, language, pair id), so a pair's
         result depends on nothing else in the batch. Texts the batch kernel takes are perturbed
-        together; the rest word by word (perturb_text) from the pair's sequential stream."""
+        together; the rest one by one (perturb_text) — the same rule, so the same result."""
         keys = stream_keys((seed, self.recipe.name, self.lang.code), [p.id for p in pairs])
         by_task: dict[str, tuple[bool, bool]] = {}
         touch = []
@@ -356,14 +441,9 @@ class Perturber:
             done = kernel.run(texts, [keys[i] for i, _ in todo], [side for _, side in todo])
             for (i, side), r in zip(todo, done):
                 if r is not None:
-                    out[i][side] = (r[0], r[1], r[3])
+                    out[i][side] = r
             todo = [(i, side) for i, side in todo if out[i][side] is None]
-        streams: dict[int, Stream] = {}
-        if todo:
-            need = sorted({i for i, _ in todo})
-            streams = dict(zip(need, batch_streams([keys[i] for i in need], _FIRST_DRAWS)))
-        for i, side in todo:  # (side 0 before side 1 of a pair: they share its stream in that order)
-            r = self.perturb_text(pairs[i].sentence2 if side else pairs[i].sentence1, streams[i])
-            out[i][side] = (r.text, r.n_words, len(r.changes))
+        for i, side in todo:
+            r = self.perturb_text(pairs[i].sentence2 if side else pairs[i].sentence1, keys[i], side)
+            out[i][side] = (r.text, r.n_words, r.n_eligible, len(r.changes))
         return out
-

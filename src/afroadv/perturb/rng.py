@@ -2,11 +2,12 @@
 
 Seeding a Mersenne Twister per pair costs more than perturbing the pair (≈ 8 µs), so generation
 names one stream per pair — (seed, recipe, language, pair id) — hashes the name to a 64-bit key
-once, and draw j is SplitMix64(key + (j + 1)·γ) as a double in [0, 1). The first draws of a whole
-batch of pairs are computed in one vectorised numpy pass; a stream that needs more extends itself
-in pure Python with bit-identical values. Results never depend on batch size or order.
+once, and draw j is SplitMix64(key + (j + 1)·γ) as a double in [0, 1). Draws are *addressed*:
+what a draw decides is fixed by its index j (recipe.py lays the indices out), so the plain
+per-text path and the numpy batch kernel (vector.py) compute the same draws, and results never
+depend on batch size or order.
 
-A `Stream` offers `random()` and `choice()`, the two calls transformations make.
+`Draws` offers `random()` and `choice()`, the two calls transformations make.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ _GAMMA = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _SCALE = 2.0**-53
-_EXTEND = 16  # draws computed at a time once a stream outruns its precomputed block
 
 
 def stream_key(*parts) -> int:
@@ -41,27 +41,28 @@ def draws(key: int, start: int, stop: int) -> list[float]:
     return [(draw_bits(key, j) >> 11) * _SCALE for j in range(start, stop)]
 
 
-class Stream:
-    """One named random stream; `random()` walks its draws in order."""
+class Draws:
+    """Draws start, start+1, ... of stream `key`, one per `random()` call: the addressed block of
+    draws a transformation uses for one word (generation gives every eligible word its own block)."""
 
-    __slots__ = ("key", "_draws", "_i")
+    __slots__ = ("key", "_next")
 
-    def __init__(self, key: int, first: list[float] | None = None):
+    def __init__(self, key: int, start: int = 0):
         self.key = key
-        self._draws = first if first is not None else []
-        self._i = 0
+        self._next = start
 
     def random(self) -> float:
-        i = self._i
-        self._i = i + 1
-        try:
-            return self._draws[i]
-        except IndexError:
-            self._draws.extend(draws(self.key, len(self._draws), i + _EXTEND))
-            return self._draws[i]
+        j = self._next
+        self._next = j + 1
+        return (draw_bits(self.key, j) >> 11) * _SCALE
 
     def choice(self, seq: Sequence):
         return seq[int(self.random() * len(seq))]
+
+
+def draw(key: int, j: int) -> float:
+    """Draw j of stream `key` as a double in [0, 1)."""
+    return (draw_bits(key, j) >> 11) * _SCALE
 
 
 def stream_keys(prefix_parts: tuple, names: list[str]) -> list[int]:
@@ -93,13 +94,3 @@ def draws_array(keys, slots):
     import numpy as np
 
     return (draw_bits_array(keys, slots) >> np.uint64(11)).astype(np.float64) * _SCALE
-
-
-def batch_streams(keys: list[int], n_first: int) -> list[Stream]:
-    """Streams for many keys with their first `n_first` draws computed in one numpy pass."""
-    if not keys:
-        return []
-    import numpy as np
-
-    table = draws_array(np.array(keys, dtype=np.uint64)[:, None], np.arange(n_first)[None, :]).tolist()
-    return list(map(Stream, keys, table))

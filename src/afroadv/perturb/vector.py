@@ -9,17 +9,18 @@ eligibility (numbers and likely names protected, capitals only sentence-initiall
 operations with the same sites, letters and weights — but draws are *addressed* rather than
 sequential, so they can be made in bulk:
 
-    text draws come from the pair's stream key K at slots (side + 1)·2⁴⁰ + s, where
-      s = 0            decides k (stochastic rounding of rate × eligible, at least min_words)
-      s = 1 + i        gives eligible word i's sort key, the draw's top 40 bits: the words with the
-                       k smallest keys are rewritten (equal keys: the earlier word first)
-      s = 2²⁰ + 3i + j (j = 0, 1, 2) choose word i's operation, site and letter
+    text draws come from the pair's stream key K at slots side_base(side) + s (recipe.py), where
+      s = 0                  decides k (recipe.n_to_change)
+      s = 1 + i              gives eligible word i's sort key, the draw's top 40 bits: the words with
+                             the k smallest keys are rewritten (equal keys: the earlier word first)
+      s = EDIT_SLOT + 8i + j (j = 0 … 3) choose word i's operation, site, letter source
+                             (keyboard or distribution) and letter
 
-`tests/test_vector.py` holds a plain-Python statement of the same rules and checks the kernel
-against it draw for draw. Texts it does not take — a protected token (URL, e-mail, @user,
-#hashtag), a combining mark, a letter outside Latin, Ge'ez and Arabic, or characters unknown
-to this Python's Unicode tables — go through Perturber.perturb_text with the pair's sequential
-stream; which path a text takes depends on the text alone.
+The plain statement of these rules is Perturber.perturb_text with the operations of chars.py;
+`tests/test_vector.py` checks the kernel against it, draw for draw. Texts the kernel does not take
+— a protected token (URL, e-mail, @user, #hashtag), a combining mark, a letter outside Latin,
+Ge'ez and Arabic, or characters unknown to this Python's Unicode tables — go through
+perturb_text itself; which path a text takes depends on the text alone.
 """
 
 from __future__ import annotations
@@ -27,21 +28,20 @@ from __future__ import annotations
 import codecs
 import unicodedata
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 
-from afroadv.perturb.chars import _SIMPLE, CharDelete, CharInsert, CharSubstitute, CharSwap
+from afroadv.perturb.chars import _SIMPLE, CHAR_OPS
+from afroadv.perturb.letters import LetterTable
+from afroadv.perturb.recipe import EDIT_SLOT, STRIDE, side_base
 from afroadv.perturb.rng import draw_bits_array, draws_array
-from afroadv.perturb.scripts import ARABIC_LETTERS, ethiopic_first_orders, ethiopic_row, latin_letters
 from afroadv.text import _SENTENCE_END, APOSTROPHES, ARABIC, ETHIOPIC, LATIN, char_script, has_digit, is_word_char
 
-WORD, ALPHA, DIGIT, UPPER, LOWERISH, APOS, SENT, OUT, ETHSUB = (1 << i for i in range(9))
+WORD, ALPHA, DIGIT, UPPER, LOWERISH, APOS, SENT, OUT, LOWER = (1 << i for i in range(9))
 KNOWN = 1 << 15  # set for every learned code point: an unlearned one reads 0
 _SCRIPT_SHIFT = 10  # two bits: 0 Latin, 1 Ge'ez, 2 Arabic
 SCRIPTS = (LATIN, ETHIOPIC, ARABIC)
-_OPS = {CharInsert: 0, CharDelete: 1, CharSwap: 2, CharSubstitute: 3}
-SIDE_SLOT = 1 << 40
-EDIT_SLOT = 1 << 20
 _U64 = np.uint64
 
 
@@ -59,6 +59,8 @@ def char_flags(c: str) -> int:
         f |= UPPER
     if c.islower() or unicodedata.category(c) == "Lt":
         f |= LOWERISH
+    if c.islower():
+        f |= LOWER
     if c in APOSTROPHES:
         f |= APOS
     if c in _SENTENCE_END:
@@ -69,22 +71,25 @@ def char_flags(c: str) -> int:
         or unicodedata.category(c) in ("Cn", "Cs")
         or ((f & WORD) and not (alpha or f & DIGIT))  # a mark (or a letter \p{L} and isalpha disagree on)
         or (alpha and (script not in SCRIPTS or not _SIMPLE.fullmatch(c) or len(c.upper()) != 1))
+        or ((f & WORD) and (len(c.lower()) != 1 or c.casefold() != c.lower()))  # word lists match by casefold
     ):
         f |= OUT
-    if script == ETHIOPIC and len(ethiopic_row(c)) > 1:
-        f |= ETHSUB
     if script in SCRIPTS:
         f |= SCRIPTS.index(script) << _SCRIPT_SHIFT
     return f
 
 
-class _Letters:
-    """A script's typo letters as code points, with their upper case and each letter's index."""
+_ETH_START, _ETH_END = 0x1200, 0x13A0
 
-    def __init__(self, letters: str):
-        self.letters = letters
-        self.cps = np.array([ord(c) for c in letters], dtype=np.uint32)
-        self.upper = np.array([ord(c.upper()) for c in letters], dtype=np.uint32)
+
+class _Table:
+    """A LetterTable as arrays: code points, their upper case, and cumulative weights (exact floats)."""
+
+    def __init__(self, table: LetterTable):
+        self.cps = np.array([ord(c) for c in table.letters], dtype=np.uint32)
+        self.upper = np.array([ord(c.upper()) for c in table.letters], dtype=np.uint32)
+        self.cum = np.array(table.cum, dtype=np.float64)
+        self.total = float(table.total)
         self._sorted = np.argsort(self.cps, kind="stable")
 
     def find(self, cps: np.ndarray) -> np.ndarray:
@@ -94,22 +99,68 @@ class _Letters:
         hit = self.cps[self._sorted][pos] == cps
         return np.where(hit, self._sorted[pos], -1)
 
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        """LetterTable.pick: the index of the letter drawn by each u."""
+        return np.searchsorted(self.cum, u * self.total, side="right")
 
-class _EthiopicRows:
-    """For every Ge'ez code point: its vowel-order row (padded to 7), the row's length and where the
-    letter stands in it (the length when it is not in its row: the 8th, labialised order)."""
+    def pick_except(self, u: np.ndarray, avoid: np.ndarray) -> np.ndarray:
+        """LetterTable.pick_except, with `avoid` the index of the letter to skip (-1: none)."""
+        has = avoid >= 0
+        a = np.where(has, avoid, 0)
+        w = np.where(has, self.cum[a] - np.where(a > 0, self.cum[a - 1], 0.0), 0.0)
+        x = u * (self.total - w)
+        x = np.where(has & (x >= self.cum[a] - w), x + w, x)
+        return np.searchsorted(self.cum, x, side="right")
 
-    def __init__(self):
-        n = _ETH_END - _ETH_START
-        self.table = np.zeros((n, 7), dtype=np.uint32)
-        self.length = np.zeros(n, dtype=np.int64)
-        self.at = np.zeros(n, dtype=np.int64)
-        for i in range(n):
-            c = chr(_ETH_START + i)
-            row = ethiopic_row(c)
-            self.table[i, : len(row)] = [ord(x) for x in row]
-            self.length[i] = len(row)
-            self.at[i] = row.index(c) if c in row else len(row)
+
+class _Model:
+    """A LetterModel as arrays: per-script tables, keyboard neighbours and Ge'ez rows by code point."""
+
+    def __init__(self, model):
+        self.keyboard_share = model.keyboard_share
+        self.tables = [_Table(model.tables[sc]) for sc in SCRIPTS]
+        top = max([0x13A0] + [ord(k) + 1 for k in model.neighbours if len(k) == 1])
+        width = max([1] + [len(v) for v in model.neighbours.values()])
+        self.nb = np.zeros((top, width), dtype=np.uint32)
+        self.nb_count = np.zeros(top, dtype=np.int64)
+        for k, keys in model.neighbours.items():
+            if len(k) == 1:
+                self.nb[ord(k), : len(keys)] = [ord(c) for c in keys]
+                self.nb_count[ord(k)] = len(keys)
+        self._model = model
+        self._rows = None
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For every Ge'ez code point, its row's other written syllables: (code points, cumulative
+        weights padded with inf, total). Built on first use: most texts have no Ge'ez."""
+        if self._rows is None:
+            n = _ETH_END - _ETH_START
+            cps, cum, total = np.zeros((n, 7), dtype=np.uint32), np.full((n, 7), np.inf), np.zeros(n)
+            for i in range(n):
+                row = self._model.row(chr(_ETH_START + i))
+                if row is not None:
+                    cps[i, : len(row.letters)] = [ord(c) for c in row.letters]
+                    cum[i, : len(row.cum)] = row.cum
+                    total[i] = row.total
+            self._rows = (cps, cum, total)
+        return self._rows
+
+    def row_ok(self, cps: np.ndarray) -> np.ndarray:
+        """Ge'ez syllables with another syllable of their row that the language writes."""
+        b = cps.astype(np.int64) - _ETH_START
+        inside = (b >= 0) & (b < _ETH_END - _ETH_START)
+        if not inside.any():
+            return inside
+        total = self.rows()[2]
+        return inside & (total[np.clip(b, 0, len(total) - 1)] > 0)
+
+    def slip(self, near_lower: np.ndarray, u_which: np.ndarray, u_letter: np.ndarray):
+        """LetterModel.slip: (taken, key) — taken where the keyboard component is drawn and `near` has keys."""
+        cp = np.where(near_lower < len(self.nb_count), near_lower, 0).astype(np.int64)
+        count = self.nb_count[cp]
+        taken = (u_which < self.keyboard_share) & (count > 0)
+        j = np.floor(u_letter * np.maximum(count, 1)).astype(np.int64)
+        return taken, self.nb[cp, np.minimum(j, self.nb.shape[1] - 1)]
 
 
 class _CharTables:
@@ -143,15 +194,129 @@ class _CharTables:
 
 
 _TABLES = _CharTables()
-_ETH_START, _ETH_END = 0x1200, 0x13A0
-_ETH_ROWS = None  # built at the first Ge'ez substitution
 
 
-def _ethiopic_rows() -> _EthiopicRows:
-    global _ETH_ROWS
-    if _ETH_ROWS is None:
-        _ETH_ROWS = _EthiopicRows()
-    return _ETH_ROWS
+_MULT = np.array([(0x9E3779B97F4A7C15 * (2 * i + 1)) & ((1 << 64) - 1) for i in range(64)], dtype=np.uint64)
+_LEN = np.uint64(0xD6E8FEB86659FD93)
+
+
+def hash_words(words: list[str]) -> np.ndarray:
+    """`_word_hashes` of separate words (the same function, so a set and a text hash alike)."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    cps = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    ends = np.cumsum(lens)
+    return _word_hashes(cps, ends - lens, ends)
+
+
+class _WordSet:
+    """A set of casefolded words, looked up by hash in numpy and confirmed exactly in Python
+    (after `translate`, the table the set's keys were made with: Ge'ez homophones for names)."""
+
+    def __init__(self, words, translate: dict | None = None):
+        self.words = frozenset(words)
+        self.translate = translate or {}
+        self.hashes = np.unique(hash_words(sorted(self.words)))
+
+    def candidates(self, hashes: np.ndarray) -> np.ndarray:
+        if not len(self.hashes):
+            return np.zeros(len(hashes), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        return self.hashes[pos] == hashes
+
+    def members(self, hashes: np.ndarray, which: np.ndarray, text: str, ws: np.ndarray, we: np.ndarray) -> np.ndarray:
+        """Of the words marked in `which`, those whose casefolded text is in the set."""
+        out = np.zeros(len(hashes), dtype=bool)
+        idx = np.flatnonzero(which)
+        if not len(idx) or not len(self.hashes):
+            return out
+        table = self.translate
+        for i in idx[self.candidates(hashes[idx])].tolist():
+            out[i] = text[ws[i] : we[i]].casefold().translate(table) in self.words
+        return out
+
+
+def _word_hashes(lower: np.ndarray, ws: np.ndarray, we: np.ndarray) -> np.ndarray:
+    """word_hash of every word [ws, we) of the casefolded code points `lower`."""
+    if not len(ws):
+        return np.zeros(0, dtype=np.uint64)
+    length = we - ws
+    owner = np.repeat(np.arange(len(ws)), length)
+    first = np.cumsum(length) - length
+    local = np.arange(len(owner)) - first[owner]
+    with np.errstate(over="ignore"):
+        contrib = lower[ws[owner] + local].astype(np.uint64) * _MULT[local % 64]
+        return np.add.reduceat(contrib, first) + length.astype(np.uint64) * _LEN
+
+
+class Batch(NamedTuple):
+    """Texts as one array of code points, and the words of the texts the kernel takes."""
+
+    joined: str
+    cps: np.ndarray
+    f: np.ndarray  # flags of every code point
+    lens: np.ndarray
+    starts: np.ndarray  # where each text starts in `joined`
+    accepted: np.ndarray  # per text: taken (no character the kernel leaves to Python)
+    ws: np.ndarray  # words of accepted texts: start, end, text index, flags of the gap before, of the word
+    we: np.ndarray
+    tid: np.ndarray
+    gap_before: np.ndarray
+    in_word: np.ndarray
+
+
+def tokenize_batch(texts: list[str]) -> Batch | None:
+    """split_tokens' words of many NFC texts at once (None when a text has a lone surrogate)."""
+    n = len(texts)
+    joined = "\n" + "\n".join(texts) + "\n"  # a sentence break before every text
+    try:
+        cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:
+        return None
+    f = _TABLES.flags_of(cps)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 1
+    np.cumsum(lens[:-1] + 1, out=starts[1:])
+    starts[1:] += 1
+    accepted = (np.bitwise_or.reduceat(f, starts) & OUT) == 0
+    if "://" in joined or "www." in joined:
+        for i in np.flatnonzero(accepted).tolist():
+            if "://" in texts[i] or "www." in texts[i]:
+                accepted[i] = False
+    # words: maximal runs of word characters, exactly text.split_tokens' words
+    word = (f & WORD) != 0
+    word[1:-1] |= ((f[1:-1] & APOS) != 0) & word[:-2] & word[2:]  # l'eau, n'abandi: one word
+    edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    ws = np.flatnonzero(edges == 1)
+    we = np.flatnonzero(edges == -1)
+    # one pass gives every gap's and every word's flags: segments gap0, word0, gap1, word1, ...
+    bounds = np.empty(2 * len(ws) + 1, dtype=np.int64)
+    bounds[0], bounds[1::2], bounds[2::2] = 0, ws, we
+    ored = np.bitwise_or.reduceat(f, bounds[:-1]) if len(ws) else np.zeros(0, dtype=f.dtype)
+    gap_before, in_word = ored[0::2], ored[1::2]
+    tid = np.searchsorted(starts, ws, side="right") - 1
+    keep = accepted[tid]
+    return Batch(joined, cps, f, lens, starts, accepted, ws[keep], we[keep], tid[keep], gap_before[keep], in_word[keep])
+
+
+def learn_context(texts: list[str]) -> tuple[set[str], set[str], list[int]]:
+    """TextContext.learn's rule in numpy: (words written with a capital inside a sentence, words
+    written in lower case) as written, and the indices of the texts left to the plain rule."""
+    if not texts:
+        return set(), set(), []
+    b = tokenize_batch(texts)
+    if b is None:
+        return set(), set(), list(range(len(texts)))
+    first = b.f[b.ws]
+    lower = (first & LOWER) != 0
+    acronym = (b.we - b.ws > 1) & ((b.in_word & UPPER) != 0) & ((b.in_word & LOWERISH) == 0)
+    inside = ((first & UPPER) != 0) & ((b.gap_before & SENT) == 0) & ~acronym
+    j = b.joined
+    lowers = {j[a:e] for a, e in zip(b.ws[lower].tolist(), b.we[lower].tolist())}
+    names = {j[a:e] for a, e in zip(b.ws[inside].tolist(), b.we[inside].tolist())}
+    return names, lowers, np.flatnonzero(~b.accepted).tolist()
 
 
 class VectorKernel:
@@ -162,21 +327,29 @@ class VectorKernel:
         self.rate = recipe.rate
         self.min_words = recipe.min_words
         self.protect_names = "names" in recipe.protect
-        self.order = [_OPS[type(t)] for t, _ in perturber.transformations]  # op codes in recipe order
+        self.order = [CHAR_OPS[type(t)] for t, _ in perturber.transformations]  # op codes in recipe order
         self.weights = np.array([w for _, w in perturber.transformations], dtype=np.float64)
-        self.letters = [_Letters(latin_letters(perturber.lang.alphabet)), _Letters(ethiopic_first_orders()),
-                        _Letters(ARABIC_LETTERS)]  # fmt: skip
+        self.model = _Model(perturber.transformations[0][0].model)
+        words = perturber.words
+        self.numbers = _WordSet(words.number)
+        self.names = _WordSet(words.names, words.homophones)
+        self.multi = _WordSet(words.multi_names if self.protect_names else (), words.homophones)
+        self.homophones = words.homophones
+        self.common_not_names = _WordSet(words.common - words.names)
 
     @classmethod
     def build(cls, perturber) -> VectorKernel | None:
-        """Only for recipes the kernel states exactly: character operations, numbers protected, no stop
-        words, and an alphabet whose letters upper-case to one letter each."""
+        """Only for recipes the kernel states exactly: character operations sharing one letter model,
+        numbers protected, no stop words, and letters that upper-case to one letter each."""
+        ts = [t for t, _ in perturber.transformations]
         if (
-            not perturber.transformations
-            or not all(type(t) in _OPS for t, _ in perturber.transformations)
+            not ts
+            or not all(type(t) in CHAR_OPS for t in ts)
+            or len({id(t.model) for t in ts}) != 1
             or "numbers" not in perturber.recipe.protect
             or perturber.stopwords
-            or any(len(c.upper()) != 1 for c in latin_letters(perturber.lang.alphabet))
+            or "compounds" in perturber.recipe.protect
+            or any(len(c.upper()) != 1 for sc in SCRIPTS for c in ts[0].model.tables[sc].letters)
         ):
             return None
         return cls(perturber)
@@ -188,56 +361,51 @@ class VectorKernel:
             return []
         if n >= 1 << 24:
             raise ValueError("at most 2**24 - 1 texts per kernel call (the sort key holds the text index in 24 bits)")
-        joined = "\n" + "\n".join(texts) + "\n"  # a sentence break before every text
-        try:
-            cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        except UnicodeEncodeError:  # lone surrogates: leave everything to the per-word path
+        b = tokenize_batch(texts)
+        if b is None:  # lone surrogates: leave everything to the per-word path
             return [None] * n
-        f = _TABLES.flags_of(cps)
-        lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        starts = np.empty(n, dtype=np.int64)
-        starts[0] = 1
-        np.cumsum(lens[:-1] + 1, out=starts[1:])
-        starts[1:] += 1
-        accepted = (np.bitwise_or.reduceat(f, starts) & OUT) == 0
-        if "://" in joined or "www." in joined:
-            for i in np.flatnonzero(accepted).tolist():
-                if "://" in texts[i] or "www." in texts[i]:
-                    accepted[i] = False
-
-        # words: maximal runs of word characters, exactly text.split_tokens' words
-        word = (f & WORD) != 0
-        word[1:-1] |= ((f[1:-1] & APOS) != 0) & word[:-2] & word[2:]  # l'eau, n'abandi: one word
-        edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        ws = np.flatnonzero(edges == 1)
-        we = np.flatnonzero(edges == -1)
-        # one pass gives every gap's and every word's flags: segments gap0, word0, gap1, word1, ...
-        bounds = np.empty(2 * len(ws) + 1, dtype=np.int64)
-        bounds[0], bounds[1::2], bounds[2::2] = 0, ws, we
-        ored = np.bitwise_or.reduceat(f, bounds[:-1]) if len(ws) else np.zeros(0, dtype=f.dtype)
-        gap_before, in_word = ored[0::2], ored[1::2]
-        tid = np.searchsorted(starts, ws, side="right") - 1
-        keep = accepted[tid]
-        ws, we, tid, gap_before, in_word = ws[keep], we[keep], tid[keep], gap_before[keep], in_word[keep]
+        joined, cps, f, lens, starts, accepted = b.joined, b.cps, b.f, b.lens, b.starts, b.accepted
+        ws, we, tid, gap_before, in_word = b.ws, b.we, b.tid, b.gap_before, b.in_word
 
         eligible = (in_word & DIGIT) == 0
+        hashes = _word_hashes(_TABLES.lower[cps], ws, we)
+        eligible &= ~self.numbers.members(hashes, eligible, joined, ws, we)
         if self.protect_names:
+            cased = (in_word & (UPPER | LOWERISH)) != 0
             cap = (f[ws] & UPPER) != 0
-            acronym = cap & (we - ws > 1) & ((in_word & LOWERISH) == 0)
+            lower_in = (in_word & LOWERISH) != 0
+            acronym = cap & (we - ws > 1) & ~lower_in
+            after_first = np.zeros(len(ws), dtype=f.dtype)
+            longer = we - ws > 1
+            if longer.any():
+                after_first[longer] = np.bitwise_or.reduceat(f, np.stack((ws + 1, we), axis=1).ravel())[0::2][longer]
+            inner = ((after_first & UPPER) != 0) & lower_in
             initial = (gap_before & SENT) != 0
-            eligible &= ~acronym & ~(cap & ~initial)
+            known = self.common_not_names.members(hashes, eligible & cap & initial & ~acronym & ~inner, joined, ws, we)
+            eligible &= ~(cased & (acronym | inner | (cap & ~(initial & known))))
+            uncased = ~cased
+            name_hashes = hashes
+            if self.homophones and uncased.any():  # names are keyed with equal-sounding letters made one
+                lower = _TABLES.lower[cps]
+                canon = np.arange(max(int(lower.max()) + 1, _ETH_END), dtype=np.uint32)
+                for cp, c in self.homophones.items():
+                    canon[cp] = ord(c)
+                name_hashes = _word_hashes(canon[lower], ws, we)
+            eligible &= ~self.names.members(name_hashes, eligible & uncased, joined, ws, we)
+            multi = self.multi.members(name_hashes, uncased, joined, ws, we)
+            if multi.any():  # the first word of a multi-word name: the text is decided in context
+                accepted[np.unique(tid[multi])] = False
+                keep = accepted[tid]
+                ws, we, tid, gap_before, in_word = ws[keep], we[keep], tid[keep], gap_before[keep], in_word[keep]
+                eligible = eligible[keep]
         n_words = np.bincount(tid, minlength=n)
         e_idx = np.flatnonzero(eligible)
         e_tid = tid[e_idx]
         m = np.bincount(e_tid, minlength=n)
 
         key = np.array(keys, dtype=_U64)
-        base = (np.array(sides, dtype=np.int64) + 1) * SIDE_SLOT
-        exact = self.rate * m.astype(np.float64)
-        whole = np.floor(exact)
-        k = whole.astype(np.int64) + (draws_array(key, base) < exact - whole)
-        if self.rate > 0:
-            k = np.minimum(m, np.maximum(k, self.min_words))
+        base = side_base(np.array(sides, dtype=np.int64))
+        k = self._n_to_change(m, draws_array(key, base))
         offset = np.concatenate(([0], np.cumsum(m)[:-1]))
         rank = np.arange(len(e_idx)) - offset[e_tid]
         # one integer sort: text in the top 24 bits, the 40-bit key below (n < 2**24 texts per call)
@@ -245,9 +413,9 @@ class VectorKernel:
         order = np.argsort(sort_key, kind="stable")
         chosen = np.sort(order[(np.arange(len(order)) - offset[e_tid[order]]) < k[e_tid[order]]])
         w_idx, c_tid, c_rank = e_idx[chosen], e_tid[chosen], rank[chosen]
-        slot = base[c_tid] + EDIT_SLOT + 3 * c_rank
+        slot = base[c_tid] + EDIT_SLOT + STRIDE * c_rank
         ckey = key[c_tid]
-        u = (draws_array(ckey, slot), draws_array(ckey, slot + 1), draws_array(ckey, slot + 2))
+        u = tuple(draws_array(ckey, slot + j) for j in range(4))
         out, (ins_pos, ins_cp), deletes = self._edit(cps, f, ws[w_idx], we[w_idx], in_word[w_idx], u)
 
         keep_mask = np.ones(len(out), dtype=bool)
@@ -270,9 +438,21 @@ class VectorKernel:
             results[i] = None
         return results
 
+    def _n_to_change(self, m: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """recipe.n_to_change for every text."""
+        if self.rate <= 0:
+            return np.zeros(len(m), dtype=np.int64)
+        x = self.rate * m.astype(np.float64)
+        floor = np.minimum(m, self.min_words)
+        whole = np.floor(x)
+        rounded = whole.astype(np.int64) + (u < x - whole)
+        touched = np.where(u < x / np.maximum(floor, 1), floor, 0)
+        k = np.where((floor <= 0) | (x >= floor), rounded, touched)
+        return np.where(m == 0, 0, k)
+
     def _edit(self, cps, f, s, e, in_word, u):
         """One operation per chosen word [s, e): the new code point array, inserts and deletions."""
-        u0, u1, u2 = u
+        u0, u1, u2, u3 = u
         out = cps.copy()
         length = e - s
         # the chosen words' characters, gathered: per-word counts and j-th sites come from small arrays
@@ -286,8 +466,9 @@ class VectorKernel:
         swappable[:-1] = (ch[:-1] != ch[1:]) & (local[:-1] < length[owner[:-1]] - 1)
         swappable &= local >= start[owner]
         script = (f[s].astype(np.int64) >> _SCRIPT_SHIFT) & 3
-        # substitution sites: letters with a vowel-order row (Ge'ez words), else letters (not apostrophes)
-        sub_site = np.where(script[owner] == 1, (cf & ETHSUB) != 0, (cf & ALPHA) != 0)
+        model = self.model
+        # substitution sites: syllables whose row offers another written one (Ge'ez words), else letters
+        sub_site = np.where(script[owner] == 1, model.row_ok(ch), (cf & ALPHA) != 0)
         n_swap = _per_word(swappable, first)
         n_sub = _per_word(sub_site, first)
         applicable = {0: np.ones(len(s), dtype=bool), 1: length >= 2, 2: n_swap > 0, 3: n_sub > 0}
@@ -303,12 +484,16 @@ class VectorKernel:
         ins_pos = s[sel] + np.floor(u1[sel] * (length[sel] + 1)).astype(np.int64)
         ins_cp = np.empty(len(ins_pos), dtype=np.uint32)
         if sel.any():
+            near = np.where(ins_pos > s[sel], cps[ins_pos - 1], cps[s[sel]])  # the key typed just before
+            taken, key_cp = model.slip(_TABLES.lower[near], u2[sel], u3[sel])
             upper_word = ((in_word[sel] & UPPER) != 0) & ((in_word[sel] & LOWERISH) == 0)
-            for sc, lt in enumerate(self.letters):
-                mk = script[sel] == sc
+            for sc, lt in enumerate(model.tables):
+                mk = (script[sel] == sc) & ~taken
                 if mk.any():
-                    j = np.floor(u2[sel][mk] * len(lt.cps)).astype(np.int64)
+                    j = lt.pick(u3[sel][mk])
                     ins_cp[mk] = np.where(upper_word[mk], lt.upper[j], lt.cps[j])
+            if taken.any():
+                ins_cp[taken] = np.where(upper_word[taken], _upper(key_cp[taken]), key_cp[taken])
         sel = op == 1
         deletes = s[sel] + np.floor(u1[sel] * length[sel]).astype(np.int64)
         sel = op == 2
@@ -318,26 +503,33 @@ class VectorKernel:
         sel = op == 3
         if sel.any():
             site = s[sel] + _jth(sub_site, first, sel, np.floor(u1[sel] * n_sub[sel]).astype(np.int64))
-            sc_sel, u = script[sel], u2[sel]
+            sc_sel, uw, ul = script[sel], u2[sel], u3[sel]
             base_cp = cps[site]
+            upper_site = (f[site] & UPPER) != 0
             new = np.empty(len(site), dtype=np.uint32)
             eth = sc_sel == 1
-            if eth.any():  # another letter of the vowel-order row
-                rows = _ethiopic_rows()
+            if eth.any():  # another written syllable of the vowel-order row, by use
+                row_cps, row_cum, row_total = model.rows()
                 b = base_cp[eth].astype(np.int64) - _ETH_START
-                row_len, at_ = rows.length[b], rows.at[b]
-                o = np.floor(u[eth] * (row_len - (at_ < row_len))).astype(np.int64)
-                new[eth] = rows.table[b, np.where(o < at_, o, o + 1)]
+                x = ul[eth] * row_total[b]
+                new[eth] = row_cps[b, (row_cum[b] <= x[:, None]).sum(axis=1)]
+            low = _TABLES.lower[base_cp]
+            taken, key_cp = model.slip(low, uw, ul)
+            taken &= ~eth
+            new[taken] = np.where(upper_site[taken], _upper(key_cp[taken]), key_cp[taken])
             for sc in (0, 2):  # the word's script decides the letters, whatever this letter's own
-                mk = sc_sel == sc
+                mk = (sc_sel == sc) & ~taken
                 if mk.any():
-                    lt = self.letters[sc]
-                    li = lt.find(_TABLES.lower[base_cp[mk]])
-                    o = np.floor(u[mk] * (len(lt.cps) - (li >= 0))).astype(np.int64)
-                    o = np.where((li < 0) | (o < li), o, o + 1)
-                    new[mk] = np.where((f[site[mk]] & UPPER) != 0, lt.upper[o], lt.cps[o])
+                    lt = model.tables[sc]
+                    o = lt.pick_except(ul[mk], lt.find(low[mk]))
+                    new[mk] = np.where(upper_site[mk], lt.upper[o], lt.cps[o])
             out[site] = new
         return out, (ins_pos, ins_cp), deletes
+
+
+def _upper(cps: np.ndarray) -> np.ndarray:
+    """One-code-point upper case of keyboard letters (layout keys upper-case to one letter)."""
+    return np.array([ord(chr(c).upper()) for c in cps.tolist()], dtype=np.uint32)
 
 
 def _per_word(flags: np.ndarray, first: np.ndarray) -> np.ndarray:
