@@ -16,7 +16,9 @@ from afroadv.lexicons.build import (
     clean_wold_meaning,
     gatitos_rows,
     hausa_plain,
+    mark_rejected,
     ntrex_rows,
+    read_review,
     single_token,
     wold_rows,
 )
@@ -187,7 +189,7 @@ def test_shipped_files_are_well_formed():
         for r in rows:
             assert r["word"] == r["word"].casefold() and r["english"] == r["english"].casefold(), r
             assert r["origin"] in {"ntrex-induced", "gatitos", "gatitos-related", "wold"}, r
-            assert r["pos"] in {"noun", "noun-ambiguous", "verb", "adj", "adv", "other"}, r
+            assert r["pos"] in {"noun", "noun-ambiguous", "rejected", "verb", "adj", "adv", "other"}, r
             assert not any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", r["word"])) or code != "hau"
             assert float(r["weight"]) > 0
             assert r["word"] != r["english"]
@@ -220,7 +222,7 @@ needs_shared = pytest.mark.skipif(shared_data_dir() is None, reason="needs ../sh
 @needs_shared
 @pytest.mark.shared
 def test_ntrex_induction_reproduces_shipped_hausa_rows():
-    rows = ntrex_rows("hau", shared_data_dir())
+    rows = mark_rejected(ntrex_rows("hau", shared_data_dir()), read_review("hau"))
     text = lexicon_path("hau").read_text(encoding="utf-8")
     shipped = [
         (r["word"], r["english"], int(r["weight"]), r["origin"], r["pos"])

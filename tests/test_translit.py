@@ -108,10 +108,10 @@ def test_gaps_without_ethiopic_marks_are_untouched(rom):
         assert rom.rewrite_gap(gap) == gap
 
 
-def test_numbers_and_other_characters_untouched(rom):
-    for word in ("፲፪", "፻", "2010", "abc"):
+def test_ethiopic_numerals_become_digits_and_other_characters_stay(rom):
+    for word in ("2010", "abc"):
         assert not rom.applies(word)
-    assert rom.apply("፲ኛ") == "፲gna"  # a digit has no mapping (the recipe protects numbers anyway)
+    assert [rom.apply(w) for w in ("፲፪", "፻", "፲ኛ", "፳፻፲")] == ["12", "100", "10gna", "2010"]
     assert rom.apply("ቤት-ምኽሪ") == "bet-mikhri"  # each run of syllables is a word
     assert romanise_text(rom, "በ 2010 ዓ.ም.") == "be 2010 a.m."
 
@@ -121,7 +121,7 @@ def test_output_is_nfc_latin_without_apostrophes(rom):
         if rom.applies(ch):
             out = rom.apply(ch)
             assert unicodedata.is_normalized("NFC", out)
-            assert out.isascii() and out.isalpha() and "'" not in out, (ch, out)
+            assert out.isascii() and (out.isalpha() or out.isdigit()) and "'" not in out, (ch, out)
 
 
 def _random_word(rng, pool):
@@ -163,4 +163,22 @@ def test_syllables_are_read_off_their_unicode_names(ch, parsed):
 def test_the_recipe_romanises_words_and_punctuation_of_a_text():
     p = load_recipe("translit").perturber(get_language("amh"))
     r = p.perturb_text("ምን እንደሚሆን ግን አይታወቅም ፡፡ በ2010 ዓ.ም. ሰላም፣ ነው፡ጥሩ።", 0)
-    assert r.text == "min endemihon gin aytawekim . በ2010 a.m. selam, new tiru."
+    assert r.text == "min endemihon gin aytawekim . be2010 a.m. selam, new tiru."
+
+
+def test_names_follow_the_english_side_of_a_bitext_pair():
+    """In a bitext pair the English side shows how a name is spelled; a prefixed word keeps its
+    romanisation (ንሬንጀርስ "to Rangers"), and a function word is never taken for a name."""
+    from afroadv.data.pairs import Pair
+
+    p = load_recipe("translit").perturber(get_language("tir"), rate=1.0)
+    s1 = "ስኮት ሮቢንሰን ምስ ክሬግ ሃልከት ተጋጨወ ንሬንጀርስ"
+    pair = Pair("t1", "tir", "bitext", s1, "Scott Robinson collided with Craig Halkett's header against Rangers.")
+    (text, *_), untouched = p.perturb_batch([pair], seed=0)[0]
+    assert untouched is None
+    words = text.split()
+    assert words[:2] == ["Scott", "Robinson"] and words[3:5] == ["Craig", "Halkett"]
+    assert words[-1] not in {"Rangers", "Rangers."} and words[-1].startswith("ni")
+    alone = Pair("t1", "tir", "sts", s1, "ስኮት", 1.0)
+    (plain, *_), _ = p.perturb_batch([alone], seed=0)[0]
+    assert "Craig" not in plain  # no anchor, no English spelling to follow

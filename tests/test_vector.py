@@ -1,6 +1,7 @@
 """The numpy batch kernel against the plain statement of the same rules (Perturber.perturb_text), draw for draw."""
 
 import unicodedata
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,16 +31,18 @@ def in_context(p, text: str) -> bool:
 
 
 def reference(p, text: str, key: int, side: int):
-    """What the kernel must return for one text: the plain statement (Perturber.perturb_text)."""
+    """What the kernel must return for one text: the plain statement (Perturber.perturb_text), or
+    None where it leaves the text to it — refused characters or a multi-word name."""
     text = nfc(text)
     if refused(text) or in_context(p, text):
         return None
     r = p.perturb_text(text, key, side)
-    return r.text, r.n_words, r.n_eligible, r.n_changed
+    return r.text, r.n_words, r.n_eligible, len(r.changes)
 
 
 def kernel_for(code, rate=None):
     p = load_recipe("charnoise").perturber(get_language(code), rate=rate)
+    assert p.recipe.avoid_real_words
     return p, VectorKernel.build(p)
 
 
@@ -53,7 +56,12 @@ def test_kernel_matches_reference_on_real_text(code):
     got = kern.run([nfc(t) for t in batch], keys, sides)
     want = [reference(p, t, kk, sd) for t, kk, sd in zip(batch, keys, sides)]
     assert got == want
-    assert sum(g is not None for g in got) > 0.3 * len(got)  # the kernel takes most real text
+    taken = sum(g is not None for g in got) / len(got)
+    assert taken > (0.5 if code == "yor" else 0.9)  # all but texts with a multi-word name (Yoruba: tone marks)
+    # ... texts whose first draw spelled a known word (so edit_word drew again) included
+    once = replace(p.recipe, avoid_real_words=False).perturber(p.lang)
+    redrawn = [g for g, t, kk, sd in zip(got, batch, keys, sides) if g and g[0] != once.perturb_text(t, kk, sd).text]
+    assert redrawn
 
 
 @pytest.mark.parametrize("code", ["hau", "amh", "afr", "ary"])

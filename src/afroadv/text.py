@@ -163,3 +163,10 @@ def match_case(template: str, word: str) -> str:
     if template[0].isupper():
         return word[:1].upper() + word[1:]
     return word
+
+
+def anchor_names(anchor: str) -> tuple[str, ...]:
+    """The capitalised Latin words of an anchor text, at least three letters long (names, places,
+    acronyms and the sentence's first word — the sound match decides), possessive 's dropped."""
+    words = (regex.sub(r"['’]s$", "", w) for w in regex.findall(r"\p{Latin}[\p{Latin}\p{M}'’-]*", anchor))
+    return tuple(dict.fromkeys(w for w in words if w[:1].isupper() and len(w) >= 3))

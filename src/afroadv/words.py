@@ -11,6 +11,7 @@ set adds what its own dataset shows (`TextContext.learn`). Lookups are by casefo
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -33,6 +34,12 @@ class WordClasses:
     common: frozenset[str] = frozenset()
     version: str = ""
     homophones: dict = field(default_factory=dict)  # str.translate table: names match whatever the spelling
+    latin: dict = field(default_factory=dict)  # name key -> the name's usual Latin spelling (scripts without case)
+    number_pattern: object = None  # compiled regex: number words made rather than listed (Yoruba méjìdínlógójì)
+
+    def is_number(self, word_key: str) -> bool:
+        """A number word: listed, or matching the language's numeral pattern (on the bare letters)."""
+        return word_key in self.number or (self.number_pattern is not None and self.number_pattern.search(bare(word_key)) is not None)
 
     def name_key(self, word: str) -> str:
         """How a name is looked up: casefolded, equal-sounding Ge'ez letters made one."""
@@ -43,7 +50,7 @@ class WordClasses:
             return self
         names = self.names | {w.translate(self.homophones) for w in context.names}
         return WordClasses(self.function, self.number, names, self.multi_names, self.common | context.common,
-                           self.version, self.homophones)  # fmt: skip
+                           self.version, self.homophones, self.latin, self.number_pattern)  # fmt: skip
 
 
 @lru_cache(maxsize=None)
@@ -60,10 +67,13 @@ def word_classes(code: str) -> WordClasses:
     table = spelling_for(lang).homophones() if lang is not None else {}
     sets: dict[str, set[str]] = {c: set() for c in CLASSES}
     multi: dict[str, set[tuple[str, ...]]] = {}
+    latin: dict[str, str] = {}
     for line in raw.decode("utf-8").splitlines()[1:]:
-        word, cls, _ = line.split("\t")
+        word, cls, _, spelled = line.split("\t")
         if cls == "name":
             name = key(word).translate(table)
+            if spelled:
+                latin[name] = spelled
             if " " in name:
                 first, *rest = name.split(" ")
                 multi.setdefault(first, set()).add(tuple(rest))
@@ -79,7 +89,27 @@ def word_classes(code: str) -> WordClasses:
         common=frozenset(sets["common"]),
         version=hashlib.sha256(raw).hexdigest()[:12],
         homophones=table,
+        latin=latin,
+        number_pattern=number_pattern(code),
     )
+
+
+def bare(text: str) -> str:
+    """Letters without their combining marks (ọ́ → o)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=None)
+def number_pattern(code: str):
+    """data/numbers/{code}.yaml `patterns`, as one regex over bare casefolded letters (None without)."""
+    import regex
+    import yaml
+
+    path = data_dir() / "numbers" / f"{code}.yaml"
+    if not path.exists():
+        return None
+    patterns = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("patterns") or []
+    return regex.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 @dataclass(frozen=True)

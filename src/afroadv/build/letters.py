@@ -3,7 +3,8 @@
 charnoise draws the letters a typo introduces from these counts, so a letter appears in noise about
 as often as writers of the language use it (Hausa hooks ~1% of letters, not 4 of 30 uniformly), and
 a Ge'ez typo stays among the syllables the language writes. Letters are counted lower-cased after
-NFC; marks are not letters (a typo never adds a tone mark). Letters rarer than `min_share` of the
+NFC; a letter carrying a mark (á, ẹ, ê) is not counted: a typo never adds a tone mark or under-dot.
+Hooked letters (ɓ ɗ ƙ ƴ) are letters of their own and count. Letters rarer than `min_share` of the
 script's letters (names, foreign words) are dropped.
 """
 
@@ -23,13 +24,15 @@ HEADER = "script\tletter\tcount\n"
 
 
 def count_letters(texts) -> dict[str, Counter]:
+    """Letters without marks only: a slip types a key, and a tone mark or under-dot (á, ẹ, ê) takes a
+    deliberate long-press or dead key, so a typo never introduces one."""
     counts: dict[str, Counter] = {}
     for t in texts:
         for c in unicodedata.normalize("NFC", t):
             if not c.isalpha():
                 continue
             low = c.lower()
-            if len(low) != 1:
+            if len(low) != 1 or len(unicodedata.normalize("NFD", low)) != 1:
                 continue
             script = char_script(low)
             if script == OTHER_SCRIPT:

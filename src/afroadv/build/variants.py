@@ -1,7 +1,8 @@
 """Build data/variants/{code}.tsv: spellings of the same word that writers of the language use.
 
-A word's variant is another spelling the language's rules allow (afroadv.spelling: a mark or hook
-left off, an equal-sounding Ge'ez syllable, an apostrophe) AND that is attested at least twice in
+A word's variant is another spelling the language's rules allow (afroadv.spelling: its marks or a
+hook left off — all its marks: a word with some marks kept spells another word too often —, an
+equal-sounding Ge'ez syllable, an apostrophe) AND that is attested at least twice in
 the language's corpora (NTREX-128, AfriSenti, Bible, Tatoeba; for Amharic also the aspell word
 list) — or, for a dialect (`variants: [run]`), the related language's dictionary word for the same
 meaning, when it is a cognate (a spelling within a third of the word's letters) and the lexicon
@@ -71,8 +72,14 @@ def spelling_variants(code: str, vocab: Counter) -> list[tuple[str, str, str, in
             continue
         for a in sorted(members):
             for b in sorted(members):
-                if a != b and sp.allowed(a, b):
-                    out.append((a, b, _kind(a, b), vocab[a], vocab[b]))
+                if a == b or not sp.allowed(a, b):
+                    continue
+                kind = _kind(a, b)
+                # marks: the word written without any (as people type without them); keeping some
+                # marks spells another word too often (Yoruba ọwọ́ "hand" → owó "money")
+                if kind == "marks" and b != _bare(b):
+                    continue
+                out.append((a, b, kind, vocab[a], vocab[b]))
     return out
 
 

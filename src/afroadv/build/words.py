@@ -8,8 +8,9 @@
   capital inside sentences at least 80% of the time in the corpora; the reviewed gazetteer
   (data/names/gazetteer.tsv) — a one-word gazetteer name noted as "also a common word" only
   inside its multi-word names;
-- common: words written in lower case at least twice in the corpora (a capitalised word at a
-  sentence start is rewritable only if it is one of these).
+- common: words written in lower case at least twice in the corpora, and in scripts without case
+  every word seen twice (a capitalised word at a sentence start is rewritable only if it is one of
+  these; a typo that spells one of these is redrawn).
 
 The SemRel 2024 training text is not used (its licence is unstated and the list ships).
 """
@@ -44,20 +45,24 @@ def number_words(code: str) -> set[str]:
     return out
 
 
-def gazetteer(code: str) -> tuple[set[str], set[str]]:
-    """(names to protect, one-word names that are also common words) for a language."""
+def gazetteer(code: str) -> tuple[dict[str, str], set[str]]:
+    """(names to protect -> English spelling, one-word names that are also common words) for a language."""
     path = data_dir() / "names" / "gazetteer.tsv"
-    names, common = set(), set()
+    names: dict[str, str] = {}
+    common: set[str] = set()
     if not path.exists():
         return names, common
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         cols = line.split("\t")
         if len(cols) < 7 or cols[5] == "low":
             continue
-        name, _, _, langs, _, _, note = cols[:7]
+        name, _, _, langs, english, _, note = cols[:7]
         if langs != "all" and code not in [c.strip() for c in langs.split(",")]:
             continue
-        (common if " " not in name and "common word" in note else names).add(nfc(name).casefold())
+        if " " not in name and "common word" in note:
+            common.add(nfc(name).casefold())
+        else:
+            names[nfc(name).casefold()] = english
     return names, common
 
 
@@ -87,6 +92,7 @@ def classes_for(code: str, shared: Path | None = None) -> dict[str, dict[str, st
     """class -> {word: source}."""
     lang = registry()[code]
     out: dict[str, dict[str, str]] = {"function": {}, "number": {}, "name": {}, "common": {}}
+    latin: dict[str, str] = {}  # uncased-script name -> its usual Latin spelling (English side, gazetteer)
     stop = FUNCTION_WORDS if code == "eng" else lang.stopword_set()  # (English stopwords-iso holds content words)
     for w in sorted(stop):
         out["function"][w] = "stopwords"
@@ -96,34 +102,43 @@ def classes_for(code: str, shared: Path | None = None) -> dict[str, dict[str, st
         for w in sorted(learn_function_words(al, Thresholds())):
             out["function"].setdefault(w, "aligned")
         cased = lang.script == "Latin"
-        for w in sorted(learn_names(al, english_profile(shared))):
+        for w, english in sorted(learn_names(al, english_profile(shared)).items()):
             # in a cased script the corpora must agree: the word is mostly written with a capital
             if not cased or " " in w or cap_in[w] >= 0.5 * max(total[w], 1):
                 out["name"].setdefault(w, "aligned")
+                if english and not cased:
+                    latin[w] = english
     for w in sorted(number_words(code)):
         out["number"][w] = "reviewed"
     for w, c in sorted(cap_in.items()):
         if c >= 2 and c >= 0.8 * total[w]:
             out["name"].setdefault(w, "capitalised")
     names, common_names = gazetteer(code)
-    for w in sorted(names):
+    for w, english in sorted(names.items()):
         out["name"][w] = "gazetteer"
+        english = english.replace("|", "/").split("/")[0].strip()  # (the first of "America / USA")
+        if english and not lang.script == "Latin" and " " not in w:
+            latin[w] = english.casefold()
     for w in common_names:
         out["name"].pop(w, None)  # a name that is also a common word is protected only in its multi-word names
     for w, c in sorted(low.items()):
         if c >= 2:
             out["common"][w] = "corpus"
+    for w, c in sorted(total.items()):  # scripts without case: every frequent word is a known word
+        if c >= 2 and w.lower() == w.upper() and any(ch.isalpha() for ch in w):
+            out["common"].setdefault(w, "corpus")
     for cls in ("function", "number"):
         for w in out[cls]:
             out["name"].pop(w, None)
+    out["latin"] = {w: e for w, e in latin.items() if w in out["name"]}
     return out
 
 
 def render(classes: dict[str, dict[str, str]]) -> str:
-    rows = ["word\tclass\tsource\n"]
+    rows = ["word\tclass\tsource\tlatin\n"]
     for cls in ("function", "number", "name", "common"):
         for w, src in sorted(classes[cls].items()):
-            rows.append(f"{w}\t{cls}\t{src}\n")
+            rows.append(f"{w}\t{cls}\t{src}\t{classes['latin'].get(w, '') if cls == 'name' else ''}\n")
     return "".join(rows)
 
 
@@ -132,12 +147,13 @@ def build_words(shared: Path | None = None, out_dir: Path | None = None) -> dict
     files = []
     for code in sorted(registry()):
         classes = classes_for(code, shared)
-        if not any(classes.values()):
+        if not any(v for c, v in classes.items() if c != "latin"):
             continue
         path, sha = write_language_file(out, code, render(classes))
         files.append({"code": code, "file": path.name, "sha256": sha,
-                      "counts": {c: len(v) for c, v in classes.items()},
-                      "by_source": {c: dict(sorted(Counter(v.values()).items())) for c, v in classes.items()}})
+                      "counts": {c: len(v) for c, v in classes.items() if c != "latin"},
+                      "latin_spellings": len(classes["latin"]),
+                      "by_source": {c: dict(sorted(Counter(v.values()).items())) for c, v in classes.items() if c != "latin"}})
     return write_build_manifest(
         out,
         "Function, number, name and common words per language (afroadv.words). Built by "

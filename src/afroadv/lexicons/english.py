@@ -103,6 +103,7 @@ class EnglishProfile:
 
     def __init__(self, lines):
         self.count: Counter = Counter()
+        self.initial: Counter = Counter()  # sentence-initial uses (capitalised whatever the word)
         self.capital_inside: Counter = Counter()  # capitalised, not sentence-initial
         self.noun_left: Counter = Counter()
         self.verb_left: Counter = Counter()
@@ -114,7 +115,9 @@ class EnglishProfile:
                 low = tok.casefold()
                 self.count[low] += 1
                 initial = prev is None or ends_sentence(parts[i - 1])
-                if not initial and tok[:1].isupper() and not tok.isupper():
+                if initial:
+                    self.initial[low] += 1
+                elif tok[:1].isupper() and not tok.isupper():
                     self.capital_inside[low] += 1
                 if prev in _NOUN_LEFT:
                     self.noun_left[low] += 1
@@ -123,8 +126,9 @@ class EnglishProfile:
                 prev = low
 
     def is_proper(self, word: str, share: float = 0.7) -> bool:
-        """Mostly capitalised inside sentences: a name (Trump, Kano, U.S.), not a common word."""
-        n = self.count[word]
+        """Mostly capitalised inside sentences: a name (Trump, Kano, U.S.), not a common word.
+        (Sentence starts are capitalised whatever the word, so they do not count.)"""
+        n = self.count[word] - self.initial[word]
         return n > 0 and self.capital_inside[word] >= share * n
 
     def is_noun(self, word: str) -> bool:
@@ -140,6 +144,12 @@ class EnglishProfile:
             return True
         n, v = self.noun_left[word], self.verb_left[word]
         return n + v >= 3 and n >= 1.5 * v
+
+    @staticmethod
+    def is_verb_only(word: str) -> bool:
+        """A form the dictionary knows only as a verb (decided, decide, said)."""
+        found = lemmas(word)
+        return bool(found) and set(found) == {"VERB"}
 
     def is_noun_phrase(self, english: str) -> bool:
         """A one-word noun, or a phrase ending in a noun whose other words are nouns or adjectives

@@ -53,6 +53,8 @@ _TENSION = 4.0
 _P_NULL = 0.08
 _ALPHA = 0.01
 
+_PREPOSITIONS = frozenset("of in at on by for to from with under over".split())
+
 NUMBER_WORDS = frozenset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
@@ -163,6 +165,9 @@ class Alignment:
     both: Counter = field(default_factory=Counter)  # (x, e) links found in both directions
     names: Counter = field(default_factory=Counter)  # X word sequences linked to English proper-noun runs
     neighbours: dict = field(default_factory=dict)  # X word -> Counter of ("<"|">", word) beside it
+    # (x, e) links where e follows an English preposition linked to nothing: x is the whole idiom
+    # (Afrikaans natuurlik ↔ "of course", not "course")
+    idiom: Counter = field(default_factory=Counter)
     n_lines: int = 0
 
     def collocation(self, x: str) -> float:
@@ -230,6 +235,12 @@ def align(src_lines: Iterable[str], eng_lines: Iterable[str], iterations: int = 
     for kk, a, b in zip(k.tolist(), xi.tolist(), ej.tolist()):
         al.both[(xv.words[xs[kk][a]], ev.words[es[kk][b]])] += 1
         per_line.setdefault(kk, []).append((a, b))
+    for kk, links in per_line.items():
+        linked_e = {b for _, b in links}
+        toks = raw_e[kk]
+        for a, b in links:
+            if b and toks[b - 1] in _PREPOSITIONS and b - 1 not in linked_e:
+                al.idiom[(xv.words[xs[kk][a]], toks[b])] += 1
     if profile is not None:
         for kk, links in per_line.items():
             _count_name_runs(al, [xv.words[t] for t in xs[kk].tolist()], raw_e[kk], links, profile)
@@ -286,6 +297,8 @@ class Thresholds:
     frequent: int = 30
     number_share: float = 0.4
     max_collocation: float = 0.5  # an X word this bound to one neighbour is part of an expression
+    max_verb_share: float = 0.15  # a noun entry's word linking this much to English verbs is a verb too
+    max_idiom_share: float = 0.5  # an entry whose links mostly sit in an unlinked English PP is an idiom
 
 
 def learn_function_words(al: Alignment, th: Thresholds = Thresholds(), known: Iterable[str] = ()) -> set[str]:
@@ -308,10 +321,11 @@ def learn_number_words(al: Alignment, th: Thresholds = Thresholds()) -> set[str]
             and evidence(al, x).number_share >= th.number_share}  # fmt: skip
 
 
-def learn_names(al: Alignment, profile: EnglishProfile, min_count: int = 2, min_share: float = 0.6) -> set[str]:
+def learn_names(al: Alignment, profile: EnglishProfile, min_count: int = 2, min_share: float = 0.6) -> dict[str, str]:
     """X words whose links go mostly to one English proper noun (or to the same string), and runs
-    of X words linked to runs of English proper nouns (አዲስ አበባ ↔ Addis Ababa)."""
-    out = {seq for seq, c in al.names.items()
+    of X words linked to runs of English proper nouns (አዲስ አበባ ↔ Addis Ababa): name -> its English
+    spelling for one-word names ("" for runs: their words are spelled as a whole elsewhere)."""
+    out = {seq: "" for seq, c in al.names.items()
            if c >= min_count and " " in seq and all(is_lexical(w) for w in seq.split(" "))}  # fmt: skip
     for x, n in al.x_count.items():
         links = al.x_links.get(x)
@@ -319,7 +333,7 @@ def learn_names(al: Alignment, profile: EnglishProfile, min_count: int = 2, min_
             continue
         e, c = min(links.items(), key=lambda kv: (-kv[1], kv[0]))
         if (profile.is_proper(e) or e == x) and c >= min_share * sum(links.values()):
-            out.add(x)
+            out[x] = e if is_lexical(e) else ""
     return out
 
 
@@ -363,7 +377,13 @@ def confident_entries(al: Alignment, profile: EnglishProfile, function_words: se
             continue
         if e in FUNCTION_WORDS or e == x or not is_lexical(e) or _fragment(e) or profile.is_proper(e):
             continue
-        out.append(Entry(x, e, c, round(ev.best_share, 4), round(c / one_way, 4), profile.pos(e)))
+        if al.idiom[(x, e)] >= th.max_idiom_share * c:
+            continue
+        pos = profile.pos(e)
+        verbs = sum(n for f, n in links.items() if profile.is_verb_only(f))
+        if pos == "noun" and verbs >= th.max_verb_share * sum(links.values()):
+            pos = "noun-ambiguous"  # (Afrikaans besluit: "decision" and "decided")
+        out.append(Entry(x, e, c, round(ev.best_share, 4), round(c / one_way, 4), pos))
     return out
 
 

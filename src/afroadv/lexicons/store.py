@@ -62,7 +62,7 @@ def load_lexicon(code: str | None) -> Lexicon:
     nouns: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         w, e = r["word"], r["english"]
-        if not w or not e:
+        if not w or not e or r.get("pos") == "rejected":  # (reviewers found it wrong: never used)
             continue
         if e not in to_en.setdefault(w, []):
             to_en[w].append(e)

@@ -21,6 +21,7 @@ class Transformation:
 
     kind: ClassVar[str]
     applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
+    reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -32,6 +33,11 @@ class Transformation:
 
     def apply(self, word: str, rng: random.Random) -> str:
         raise NotImplementedError
+
+    def apply_beside(self, word: str, rng: random.Random, anchor_names: tuple[str, ...]) -> str:
+        """`apply` in a text paired with an untouched anchor (a bitext pair's English side), given
+        the anchor's capitalised words: translit spells a name as the anchor does. `apply` by default."""
+        return self.apply(word, rng)
 
     def rewrite_gap(self, gap: str) -> str:
         """The text between words, in a text where this recipe rewrote a word (translit turns

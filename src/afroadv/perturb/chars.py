@@ -47,6 +47,13 @@ def _text(clusters: str | tuple[str, ...]) -> str:
     return clusters if clusters.__class__ is str else "".join(clusters)
 
 
+_VOWELS = frozenset("aeiouyɛɔəɪʊ")
+
+
+def _is_vowel(c: str) -> bool:
+    return unicodedata.normalize("NFD", c)[:1].lower() in _VOWELS
+
+
 def is_simple(word: str) -> bool:
     """Every character of `word` is its own grapheme cluster (checked against \\X in the tests)."""
     return word.isalpha() and _SIMPLE.fullmatch(word) is not None
@@ -178,7 +185,9 @@ class CharSubstitute(_CharOp):
             new = self.model.row(base).pick(u_letter)
         else:
             new = self.model.slip(base, u_which, u_letter) or self.model.table(script, word).pick_except(u_letter, base.lower())
-        new = _with_case(new, base) + g[i][1:]  # keep the cluster's own marks
+        # a vowel keeps the cluster's tone marks (ọ́ → ẹ́); a consonant takes none (no keyboard types t́)
+        marks = g[i][1:] if _is_vowel(new) and _is_vowel(base) else ""
+        new = _with_case(new, base) + marks
         return unicodedata.normalize("NFC", _text(g[:i]) + new + _text(g[i + 1 :]))
 
 

@@ -8,7 +8,8 @@ frequently switched word class. So only lexicon entries whose English side is a 
 hyphenated or apostrophe-joined word (`compounds`), and never a word carrying one of the
 language's attached prepositions or articles (languages.yaml `codeswitch.skip_prefixes`, e.g.
 Amharic በ-/ለ-/የ-: switching "በመንግስት" to "government" would drop "by"), or a case ending
-(`case_suffixes`: Swahili soko-ni "at the market"); in Nguni languages only nouns in their
+(`case_suffixes`: Swahili soko-ni "at the market"), or a noun that makes a fixed compound with the
+word before it (`compound_heads`: Hausa 'yan bindiga "gunmen"); in Nguni languages only nouns in their
 citation form, which starts with the augment vowel a/i/u (`noun_initials`): esibhedlela "at the
 hospital" and nesibhedlela "with the hospital" are not "hospital". Where the language's
 writers give an English noun a noun-class prefix, it comes with a hyphen (`codeswitch.loan_prefix`:
@@ -80,16 +81,23 @@ class CodeSwitch(Transformation):
 
             self._stems = frozenset(self.lexicon.to_english) | word_classes(lang.code).common
         self.loan_prefix = str(spec.get("loan_prefix") or "")
+        # words after which a noun makes a fixed compound (Hausa 'yan bindiga "gunmen", masu zaɓe
+        # "voters"): the noun stays (Perturber reads it in context)
+        self.compound_heads = frozenset(str(w).casefold() for w in spec.get("compound_heads") or ())
+
+    def form_ok(self, key: str) -> bool:
+        """Whether a (casefolded) word's form may be switched at all: not a form carrying an attached
+        preposition, a case ending or (Nguni) a non-citation prefix."""
+        if (self.skip_prefixes and key.startswith(self.skip_prefixes)) or (self.skip_suffixes and key.endswith(self.skip_suffixes)):
+            return False
+        if self.noun_initials and not key.startswith(self.noun_initials):
+            return False
+        return not any(key.endswith(suffix) and key[: -len(suffix)] in self._stems for suffix in self.case_suffixes)
 
     def _options(self, word: str) -> list[str]:
         key = word.casefold()
-        if (self.skip_prefixes and key.startswith(self.skip_prefixes)) or (self.skip_suffixes and key.endswith(self.skip_suffixes)):
+        if not self.form_ok(key):
             return []
-        if self.noun_initials and not key.startswith(self.noun_initials):
-            return []
-        for suffix in self.case_suffixes:
-            if key.endswith(suffix) and key[: -len(suffix)] in self._stems:
-                return []
         found = self.lexicon.noun_translations(key, self.origins) if self.pos == ("noun",) else self.lexicon.translations(key)
         return [e for e in found[: self.top_k] if e != key]
 

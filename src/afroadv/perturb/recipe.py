@@ -21,13 +21,16 @@ from afroadv.perturb.analysis import bound as bound_token
 from afroadv.perturb.base import Transformation, build_transformation
 from afroadv.perturb.rng import Draws, draw, draw_bits, stream_keys
 from afroadv.resources import recipes_dir
-from afroadv.text import has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
+from afroadv.text import anchor_names, ends_sentence, has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
 from afroadv.words import TextContext, word_classes
 
 SIDES = ("both", "first", "second")
-PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds"}
+PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds",
+               "number_neighbours", "name_neighbours"}
 # numbers: digits and number words (a typo in "biyu" changes the number); digits: digits only (translit
-# spells a number word in Latin letters without changing its value)
+# spells a number word in Latin letters without changing its value); number_neighbours: the words
+# right beside a number too (code-switching "8 jaar" would need "8 years", "watanni biyu" "two months");
+# name_neighbours: the word right before a name (jihar Borno would need "Borno State", not "state Borno")
 REQUIREMENTS = {"keyboard", "lexicon", "variants"}  # data the recipe needs for a language
 
 
@@ -50,6 +53,7 @@ class Recipe:
     scripts: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     protect: tuple[str, ...] = ("numbers", "urls", "emails", "mentions", "hashtags", "names")
+    avoid_real_words: bool = False  # a typo that spells another word of the language is redrawn once, else dropped
     path: str = ""
 
     def params(self) -> dict:
@@ -59,6 +63,7 @@ class Recipe:
             "min_words": self.min_words,
             "sides": self.sides,
             "protect": list(self.protect),
+            "avoid_real_words": self.avoid_real_words,
             "transformations": [{"kind": s.kind, "weight": s.weight, "params": s.params} for s in self.steps],
         }
 
@@ -114,6 +119,12 @@ def _rate(value, where: str) -> float:
     return r
 
 
+def _flag(value, where: str, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise AfroadvError(f"{where}: `{name}` must be true or false, got {value!r}")
+    return value
+
+
 def _check_sides(sides: str, where: str) -> None:
     if sides not in SIDES:
         raise AfroadvError(f"{where}: sides must be one of {', '.join(SIDES)}, got {sides!r}")
@@ -122,7 +133,8 @@ def _check_sides(sides: str, where: str) -> None:
 def parse_recipe(raw: dict, where: str) -> Recipe:
     if not isinstance(raw, dict):
         raise AfroadvError(f"{where}: a recipe is a YAML mapping")
-    unknown = set(raw) - {"name", "description", "transformations", "rate", "min_words", "sides", "languages", "scripts", "requires", "protect"}
+    unknown = set(raw) - {"name", "description", "transformations", "rate", "min_words", "sides", "languages", "scripts",
+                          "requires", "protect", "avoid_real_words"}
     if unknown:
         raise AfroadvError(f"{where}: unknown recipe field(s) {', '.join(sorted(unknown))}")
     for key in ("name", "description", "transformations"):
@@ -156,6 +168,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         scripts=tuple(raw.get("scripts") or ()),
         requires=requires,
         protect=protect,
+        avoid_real_words=_flag(raw.get("avoid_real_words", False), where, "avoid_real_words"),
         path=where,
     )
 
@@ -209,10 +222,13 @@ def derived_rng(*parts) -> random.Random:
 # plain path below and the numpy kernel in vector.py compute the same ones):
 #   side_base(side) + 0                        decides how many words change (n_to_change)
 #   side_base(side) + 1 + i                    sort key of eligible word i: the k smallest change
-#   side_base(side) + EDIT_SLOT + STRIDE·i + j the j-th draw of eligible word i's edit
+#   side_base(side) + EDIT_SLOT + STRIDE·i + j the j-th draw of eligible word i's edit: attempt a
+#                                              (a second when the first spelled a real word) uses
+#                                              j = ATTEMPT·a … ATTEMPT·a + 3
 SIDE_SLOT = 1 << 40
 EDIT_SLOT = 1 << 24  # above the sort keys of any text afroadv perturbs (< 2**24 characters)
-STRIDE = 8  # draws one edit may use: the transformation choice, then its own
+STRIDE = 8  # draws one word may use
+ATTEMPT = 4  # draws one edit attempt may use: the transformation choice, then its own
 
 
 def side_base(side: int) -> int:
@@ -260,17 +276,25 @@ class Perturber:
         self._protect_digits = self._protect_numbers or "digits" in protect
         self._protect_names = "names" in protect
         self._protect_compounds = "compounds" in protect
+        self._protect_beside_numbers = "number_neighbours" in protect
+        self._protect_before_names = "name_neighbours" in protect
         self._word_options: dict[str, tuple[tuple[tuple[Transformation, float], ...], float]] = {}
-        multi = self._protect_names and bool(self.words.multi_names)
-        self.analyser = TextAnalyser(self._judge, None, self._in_context if multi else None)
+        self._compound_heads = frozenset().union(*(getattr(t, "compound_heads", frozenset()) for t, _ in self.transformations))
+        in_context = ((self._protect_names and bool(self.words.multi_names)) or self._protect_beside_numbers
+                      or self._protect_before_names or bool(self._compound_heads))
+        self.analyser = TextAnalyser(self._judge, None, self._in_context if in_context else None)
         self.rewrites_gaps = any(type(t).rewrite_gap is not Transformation.rewrite_gap for t, _ in self.transformations)
+        self.reads_anchor = any(t.reads_anchor for t, _ in self.transformations)
         self._batch_kernel = False  # not built yet
 
     @property
     def resource_versions(self) -> dict[str, str]:
+        """Versions of every data file the output depends on (lexicons, letters, variants, word lists)."""
         out: dict[str, str] = {}
         for t, _ in self.transformations:
             out.update(t.resource_versions)
+        if self.words.version:
+            out["words"] = f"{self.lang.code}@{self.words.version}"
         return out
 
     @staticmethod
@@ -304,16 +328,22 @@ class Perturber:
         words inside a sentence are left alone; a capitalised word at a sentence start only if it
         is a known common word and not a known name. In scripts without case (Ge'ez, Arabic) names
         come from lists, and the first word of a multi-word name (አዲስ አበባ) is decided in context."""
+        k = token.casefold()
+        words = self.words
         if not token.isalpha():  # (letters only: neither protected nor a number)
             if is_protected_token(token):
                 return PROTECTED
             if self._protect_digits and has_digit(token):
-                return FIXED
-        k = token.casefold()
-        words = self.words
-        if k in self.stopwords or (self._protect_numbers and k in words.number) or (bound and self._protect_compounds):
+                return CONTEXT if self._protect_beside_numbers and multi else FIXED
+        if self._protect_numbers and words.is_number(k):
+            return CONTEXT if self._protect_beside_numbers and multi else FIXED
+        if k in self._compound_heads:
+            return CONTEXT if multi else FIXED  # fixed itself, and the noun after it is part of a compound
+        if k in self.stopwords or (bound and self._protect_compounds):
             return FIXED
         cased = token.lower() != token.upper()
+        if multi and self._protect_before_names and (token[:1].isupper() or (not cased and self._is_name(k))):
+            return CONTEXT  # a name (or a capital at a sentence start): its neighbour is decided in context
         if multi and self._protect_names and not cased and words.multi_names:
             if (k.translate(words.homophones) if words.homophones else k) in words.multi_names:
                 return CONTEXT  # the words after it may be the rest of a name, rewritable or not
@@ -334,8 +364,17 @@ class Perturber:
                     return FIXED
         return ALWAYS
 
+    def _is_number(self, token: str) -> bool:
+        return has_digit(token) or self.words.is_number(token.casefold())
+
+    def _is_name(self, key: str) -> bool:
+        """A casefolded word of a script without case that a name list holds (alone or first of several)."""
+        name = key.translate(self.words.homophones) if self.words.homophones else key
+        return name in self.words.names or name in self.words.multi_names
+
     def _in_context(self, tokens: list[str], gaps: list[str], kinds: list[int]) -> list[int]:
-        """Multi-word names in scripts without case: every word of a listed name is left alone."""
+        """Multi-word names in scripts without case: every word of a listed name is left alone; and,
+        where the recipe says so, the words right beside a number."""
         kinds = list(kinds)
         n = len(tokens)
         for j, tok in enumerate(tokens):
@@ -353,6 +392,25 @@ class Perturber:
                 kinds[j : j + 1 + length] = [FIXED] * (1 + length)
             else:
                 kinds[j] = self._judge(tok, bound_token(gaps[j], gaps[j + 1], tok), multi=False)
+        if self._protect_beside_numbers:
+            for j, tok in enumerate(tokens):
+                if kinds[j] == FIXED and self._is_number(tok):
+                    for q, gap in ((j - 1, gaps[j]), (j + 1, gaps[j + 1])):
+                        if 0 <= q < n and gap.isspace() and kinds[q] != PROTECTED:
+                            kinds[q] = FIXED
+        if self._compound_heads:
+            for j, tok in enumerate(tokens[:-1]):
+                if tok.casefold() in self._compound_heads and gaps[j + 1].isspace() and kinds[j + 1] != PROTECTED:
+                    kinds[j + 1] = FIXED
+        if self._protect_before_names:
+            initial = True
+            for j, tok in enumerate(tokens):
+                initial = initial or ends_sentence(gaps[j])
+                cased = tok.lower() != tok.upper()
+                name = (not initial and tok[:1].isupper()) if cased else self._is_name(tok.casefold())
+                if name and j and gaps[j].isspace() and kinds[j - 1] != PROTECTED:
+                    kinds[j - 1] = FIXED
+                initial = False
         return kinds
 
     def analyse(self, text: str) -> Analysis:
@@ -365,13 +423,22 @@ class Perturber:
         starts = [0, *accumulate(len(c) + 1 for c in a.chunks)]
         return [(starts[ci] + s, starts[ci] + e, n) for ci, s, e, n in a.targets(self.analyser.statics)]
 
-    def edit_word(self, word: str, draws: Draws) -> str:
-        """One eligible word rewritten: a transformation chosen by weight (always one draw), then its edit."""
-        return nfc(self._pick(self._options_for(word), draws.random()).apply(word, draws))
+    def edit_word(self, word: str, key: int, slot: int, anchor_names: tuple[str, ...] = ()) -> str:
+        """One eligible word rewritten: a transformation chosen by weight (always one draw), then its
+        edit, from the draws at `slot`. With `avoid_real_words`, an edit that spells another known
+        word of the language (water → town) is drawn again once, and the word is left if that fails too."""
+        for attempt in range(2 if self.recipe.avoid_real_words else 1):
+            draws = Draws(key, slot + ATTEMPT * attempt)
+            t = self._pick(self._options_for(word), draws.random())
+            new = nfc(t.apply_beside(word, draws, anchor_names) if anchor_names and t.reads_anchor else t.apply(word, draws))
+            if new == word or not self.recipe.avoid_real_words or new.casefold() not in self.words.common:
+                return new
+        return word
 
-    def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None) -> TextResult:
+    def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None, anchor: str = "") -> TextResult:
         """The recipe's rule for one text, stated plainly: n_to_change words among the eligible ones,
-        the chosen words by sort key, each edited from its own block of the stream `key`."""
+        the chosen words by sort key, each edited from its own block of the stream `key`. `anchor`
+        is the untouched other side of a bitext pair (translit spells names as it does)."""
         a = self.analyser.analyse(text)
         m = a.n_eligible
         base = side_base(side)
@@ -380,6 +447,7 @@ class Perturber:
             return TextResult(a.text, a.n_words, m, ())
         chunks = list(a.chunks)
         statics = self.analyser.statics
+        names = anchor_names(anchor) if anchor and self.reads_anchor else ()
         changes = []
         last, shift = -1, 0
         for rank in chosen_ranks(key, base, m, k):
@@ -388,7 +456,7 @@ class Perturber:
                 last, shift = ci, 0
             chunk = chunks[ci]
             word = chunk[start + shift : end + shift]
-            new = self.edit_word(word, Draws(key, base + EDIT_SLOT + STRIDE * rank))
+            new = self.edit_word(word, key, base + EDIT_SLOT + STRIDE * rank, names)
             if new != word:
                 chunks[ci] = chunk[: start + shift] + new + chunk[end + shift :]
                 shift += len(new) - len(word)
@@ -444,6 +512,8 @@ class Perturber:
                     out[i][side] = r
             todo = [(i, side) for i, side in todo if out[i][side] is None]
         for i, side in todo:
-            r = self.perturb_text(pairs[i].sentence2 if side else pairs[i].sentence1, keys[i], side)
+            p = pairs[i]
+            anchor = (p.sentence1 if side else p.sentence2) if p.task in ("bitext", "invariance") else ""
+            r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor)
             out[i][side] = (r.text, r.n_words, r.n_eligible, len(r.changes))
         return out

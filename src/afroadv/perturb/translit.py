@@ -39,6 +39,71 @@ _GEMINATE = "\u135d\u135f"  # combining marks that double the consonant (the sec
 _LENGTH = "\u135e"  # vowel length: not typed
 _CLOSING = set(".,;:!?)]}»”")  # Latin marks that lean on the word before them
 _MAX_CACHE = 200_000
+_VOWELS = frozenset("aeiou")
+
+
+# Ethiopic numerals: ፩–፱ 1–9, ፲–፺ 10–90, ፻ 100, ፼ 10000
+_NUMERALS = {chr(0x1369 + i): i + 1 for i in range(9)} | {chr(0x1372 + i): 10 * (i + 1) for i in range(9)}
+_NUMERALS |= {"\u137b": 100, "\u137c": 10000}
+
+
+def ethiopic_number(numeral: str) -> int:
+    """The value of a run of Ethiopic numerals (፲፱፻፺ = 19 × 100 + 90 = 1990; ፳፻ = 2000)."""
+    total = hundreds = cur = 0
+    for ch in numeral:
+        v = _NUMERALS[ch]
+        if v == 100:
+            hundreds += (cur or 1) * 100
+            cur = 0
+        elif v == 10000:
+            total = (total + hundreds + (cur or (0 if hundreds else 1))) * 10000
+            hundreds = cur = 0
+        else:
+            cur += v
+    return total + hundreds + cur
+
+
+def _phonetic(word: str) -> str:
+    w = word.casefold().replace("ph", "f").replace("sh", "s").replace("ch", "c").replace("th", "t").replace("c", "k")
+    w = w.replace("q", "k").replace("x", "ks").replace("ie", "i").replace("ee", "i").replace("y", "i")
+    return regex.sub(r"(.)\1", r"\1", w)
+
+
+def sounds_alike(romanised: str, english: str) -> bool:
+    """A loanword or a name: the romanised Ge'ez and the English word differ in at most a third of
+    their sounds once spelling habits are evened out (ፕሮፌሰር profeser ~ professor, ኮሚሽን komishin ~
+    commission, ትራምፕ tiramp ~ trump)."""
+    from afroadv.attack.core import levenshtein
+
+    a, b = _phonetic(romanised), _phonetic(english)
+    return levenshtein(a, b) <= max(len(a), len(b)) / 3
+
+
+def anchor_spelling(romanised: str, names: tuple[str, ...], epenthetic: str = "") -> str | None:
+    """The anchor name a romanised word stands for: one starting with the same sound, the closest
+    in sound within 45% (with or without the epenthetic vowels the romaniser added: ክሬግ kireg ~
+    Craig), unambiguous, three letters or more. The candidates are few (one sentence's capitalised
+    words), so the bar is looser than `sounds_alike`'s: ክቫኗህ kivanwah ~ Kavanaugh. The first
+    sound keeps a prefixed word off a name (ንሬንጀርስ nirenjeris "to Rangers" stays as spelled)."""
+    from afroadv.attack.core import levenshtein
+
+    plain = _phonetic(romanised)
+    if len(plain) < 3:
+        return None
+    forms = {plain, _phonetic(romanised.replace(epenthetic, ""))} if epenthetic else {plain}
+    forms.discard("")
+    scored: list[tuple[float, str]] = []
+    for name in names:
+        target = _phonetic(name)
+        if target[:1] != plain[:1] and not (target[:1] in _VOWELS and plain[:1] in _VOWELS):
+            continue
+        scored.append((min(levenshtein(f, target) / max(len(f), len(target)) for f in forms), name))
+    scored.sort()
+    if not scored or scored[0][0] > 0.45:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0] and scored[1][1].casefold() != scored[0][1].casefold():
+        return None
+    return scored[0][1]
 
 
 class Syllable(NamedTuple):
@@ -125,8 +190,11 @@ class Romanize(Transformation):
         syllable_vowels: dict | None = None,
         epenthesis: dict | None = None,
         punctuation: dict | None = None,
+        english_spellings: bool = True,
     ):
         super().__init__(lang)
+        # names and English loanwords are typed the English way online (ትራምፕ → Trump, ፕሮፌሰር → professor)
+        self.english_spellings = bool(english_spellings)
         cons = {str(k).upper(): str(v) for k, v in (consonants or {}).items()}
         glides = {
             "": _vowel_list(vowels or ["e", "u", "i", "a", "e", "", "o"], "vowels"),
@@ -164,15 +232,48 @@ class Romanize(Transformation):
     # --- words -----------------------------------------------------------------------------------
 
     def applies(self, word: str) -> bool:
-        return word_script(word) == ETHIOPIC and any(c in self.table for c in word)
+        return (word_script(word) == ETHIOPIC and any(c in self.table for c in word)) or any(c in _NUMERALS for c in word)
 
     def apply(self, word: str, rng: random.Random | None = None) -> str:
         out = self._cache.get(word)
         if out is None:
             out = nfc(self._romanise(word))
+            if self.english_spellings:
+                out = self._english(word, out) or out
             if len(self._cache) < _MAX_CACHE:
                 self._cache[word] = out
         return out
+
+    def _english(self, word: str, romanised: str) -> str | None:
+        """The English spelling writers use for a name (data/words) or a loanword: an entry of the
+        language's lexicon whose English sounds like the romanised word."""
+        from afroadv.lexicons.store import load_lexicon
+        from afroadv.words import word_classes
+
+        words = word_classes(self.lang.code)
+        name = words.latin.get(words.name_key(word))
+        if name and sounds_alike(romanised, name):  # (a name list learned from alignments can be noisy)
+            return " ".join(w[:1].upper() + w[1:] for w in name.split())
+        for english in load_lexicon(self.lang.lexicon).translations(word)[:1]:
+            if " " not in english and sounds_alike(romanised, english):
+                return english
+        return None
+
+    reads_anchor = True
+
+    def apply_beside(self, word: str, rng: random.Random, anchor_names: tuple[str, ...]) -> str:
+        """A name spelled as the pair's English side spells it (ክሬግ ሃልከት → Craig Halkett)."""
+        if anchor_names and word_script(word) == ETHIOPIC and word.casefold() not in self._function_words:
+            found = anchor_spelling(nfc(self._romanise(word)), anchor_names, self.epenthetic)
+            if found:
+                return found
+        return self.apply(word, rng)
+
+    @property
+    def _function_words(self) -> frozenset[str]:
+        from afroadv.words import word_classes
+
+        return word_classes(self.lang.code).function
 
     def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
         new = self.apply(word)
@@ -182,7 +283,16 @@ class Romanize(Transformation):
         """Each run of syllables is spelled as a word; other characters (digits, apostrophes) stay."""
         out: list[str] = []
         units: list[tuple[str, str]] = []
+        numeral = ""
         for ch in word:
+            if ch in _NUMERALS:  # Ethiopic numerals are typed as digits: ፲፫ → 13
+                out.append(self._spell(units))
+                units = []
+                numeral += ch
+                continue
+            if numeral:
+                out.append(str(ethiopic_number(numeral)))
+                numeral = ""
             if ch in self.table:
                 units.append(self.table[ch])
             elif units and ch in _GEMINATE:
@@ -195,6 +305,8 @@ class Romanize(Transformation):
                 units = []
                 out.append(ch)
         out.append(self._spell(units))
+        if numeral:
+            out.append(str(ethiopic_number(numeral)))
         return "".join(out)
 
     def _spell(self, units: list[tuple[str, str]]) -> str:

@@ -14,7 +14,8 @@ sequential, so they can be made in bulk:
       s = 1 + i              gives eligible word i's sort key, the draw's top 40 bits: the words with
                              the k smallest keys are rewritten (equal keys: the earlier word first)
       s = EDIT_SLOT + 8i + j (j = 0 … 3) choose word i's operation, site, letter source
-                             (keyboard or distribution) and letter
+                             (keyboard or distribution) and letter; j = 4 … 7 the same again
+                             when the first edit spells a known word (`avoid_real_words`)
 
 The plain statement of these rules is Perturber.perturb_text with the operations of chars.py;
 `tests/test_vector.py` checks the kernel against it, draw for draw. Texts the kernel does not take
@@ -34,8 +35,9 @@ import numpy as np
 
 from afroadv.perturb.chars import _SIMPLE, CHAR_OPS
 from afroadv.perturb.letters import LetterTable
-from afroadv.perturb.recipe import EDIT_SLOT, STRIDE, side_base
-from afroadv.perturb.rng import draw_bits_array, draws_array
+from afroadv.perturb.recipe import ATTEMPT, EDIT_SLOT, STRIDE, side_base
+from afroadv.perturb.rng import draw_bits, draw_bits_array, draws_array
+from afroadv.words import bare
 from afroadv.text import _SENTENCE_END, APOSTROPHES, ARABIC, ETHIOPIC, LATIN, char_script, has_digit, is_word_char
 
 WORD, ALPHA, DIGIT, UPPER, LOWERISH, APOS, SENT, OUT, LOWER = (1 << i for i in range(9))
@@ -196,7 +198,9 @@ class _CharTables:
 _TABLES = _CharTables()
 
 
-_MULT = np.array([(0x9E3779B97F4A7C15 * (2 * i + 1)) & ((1 << 64) - 1) for i in range(64)], dtype=np.uint64)
+# one SplitMix64 number per position: a multiplier linear in the position (G·(2i+1)) made words of
+# one length collide by the thousand (Σ cp·(2i+1) repeats), and every collision costs a Python check
+_MULT = np.array([draw_bits(0x5EED, i) | 1 for i in range(64)], dtype=np.uint64)
 _LEN = np.uint64(0xD6E8FEB86659FD93)
 
 
@@ -331,7 +335,11 @@ class VectorKernel:
         self.weights = np.array([w for _, w in perturber.transformations], dtype=np.float64)
         self.model = _Model(perturber.transformations[0][0].model)
         words = perturber.words
+        self.avoid_real_words = recipe.avoid_real_words
+        self.known = words.common
+        self.known_words = _WordSet(words.common)
         self.numbers = _WordSet(words.number)
+        self.number_pattern = words.number_pattern  # made numerals: a text with one is left to perturb_text
         self.names = _WordSet(words.names, words.homophones)
         self.multi = _WordSet(words.multi_names if self.protect_names else (), words.homophones)
         self.homophones = words.homophones
@@ -348,7 +356,7 @@ class VectorKernel:
             or len({id(t.model) for t in ts}) != 1
             or "numbers" not in perturber.recipe.protect
             or perturber.stopwords
-            or "compounds" in perturber.recipe.protect
+            or {"compounds", "number_neighbours", "name_neighbours"} & set(perturber.recipe.protect)
             or any(len(c.upper()) != 1 for sc in SCRIPTS for c in ts[0].model.tables[sc].letters)
         ):
             return None
@@ -361,9 +369,14 @@ class VectorKernel:
             return []
         if n >= 1 << 24:
             raise ValueError("at most 2**24 - 1 texts per kernel call (the sort key holds the text index in 24 bits)")
+        if self.number_pattern is not None:  # (made numerals are matched per word by perturb_text)
+            texts = list(texts)
+            flagged = [i for i, t in enumerate(texts) if self.number_pattern.search(bare(t.casefold()))]
         b = tokenize_batch(texts)
         if b is None:  # lone surrogates: leave everything to the per-word path
             return [None] * n
+        if self.number_pattern is not None and flagged:
+            b.accepted[flagged] = False
         joined, cps, f, lens, starts, accepted = b.joined, b.cps, b.f, b.lens, b.starts, b.accepted
         ws, we, tid, gap_before, in_word = b.ws, b.we, b.tid, b.gap_before, b.in_word
 
@@ -416,7 +429,25 @@ class VectorKernel:
         slot = base[c_tid] + EDIT_SLOT + STRIDE * c_rank
         ckey = key[c_tid]
         u = tuple(draws_array(ckey, slot + j) for j in range(4))
-        out, (ins_pos, ins_cp), deletes = self._edit(cps, f, ws[w_idx], we[w_idx], in_word[w_idx], u)
+        s_w, e_w = ws[w_idx], we[w_idx]
+        out, op, pos, ins = self._edit(cps, f, s_w, e_w, in_word[w_idx], u)
+        if self.avoid_real_words and len(w_idx):
+            # edit_word's rule: an edit that spells a known word is drawn again from the draws ATTEMPT
+            # further on; if that spells one too, the word stays as it was
+            h = np.flatnonzero(self._spells_known(out, s_w, e_w, op, pos, ins))
+            if len(h):
+                u2 = tuple(draws_array(ckey[h], slot[h] + ATTEMPT + j) for j in range(4))
+                out2, op[h], pos[h], ins[h] = self._edit(cps, f, s_w[h], e_w[h], in_word[w_idx][h], u2)
+                at = _chars_of(s_w[h], e_w[h])
+                out[at] = out2[at]
+                g = h[self._spells_known(out, s_w[h], e_w[h], op[h], pos[h], ins[h])]
+                if len(g):
+                    at = _chars_of(s_w[g], e_w[g])
+                    out[at] = cps[at]
+                    keep = np.ones(len(w_idx), dtype=bool)
+                    keep[g] = False
+                    c_tid, op, pos, ins = c_tid[keep], op[keep], pos[keep], ins[keep]
+        ins_pos, ins_cp, deletes = pos[op == 0], ins[op == 0], pos[op == 1]
 
         keep_mask = np.ones(len(out), dtype=bool)
         keep_mask[deletes] = False
@@ -437,6 +468,24 @@ class VectorKernel:
         for i in np.flatnonzero(~accepted).tolist():
             results[i] = None
         return results
+
+    def _spells_known(self, out, s, e, op, pos, ins) -> np.ndarray:
+        """Per chosen word: does its edit spell a known word of the language? Hashed in numpy; the
+        few hash hits (and words whose lower case is not their case fold, ß) are confirmed in Python."""
+        cps, ws, we = _edited_cps(out, s, e, op, pos, ins)
+        found = np.zeros(len(s), dtype=bool)
+        if not len(s) or not len(self.known_words.hashes):
+            return found
+        _TABLES.flags_of(cps)  # (inserted letters may be new to the tables)
+        check = self.known_words.candidates(_word_hashes(_TABLES.lower[cps], ws, we))
+        uniq = np.unique(cps).tolist()
+        odd = [c for c in uniq if chr(c).lower() != chr(c).casefold() or not _TABLES.lower[c]]
+        if odd:
+            check |= np.add.reduceat(np.isin(cps, odd).astype(np.int64), ws) > 0
+        known = self.known
+        for j in np.flatnonzero(check).tolist():
+            found[j] = codecs.utf_32_le_decode(cps[ws[j] : we[j]].astype("<u4").tobytes())[0].casefold() in known
+        return found
 
     def _n_to_change(self, m: np.ndarray, u: np.ndarray) -> np.ndarray:
         """recipe.n_to_change for every text."""
@@ -524,7 +573,40 @@ class VectorKernel:
                     o = lt.pick_except(ul[mk], lt.find(low[mk]))
                     new[mk] = np.where(upper_site[mk], lt.upper[o], lt.cps[o])
             out[site] = new
-        return out, (ins_pos, ins_cp), deletes
+        pos = np.zeros(len(s), dtype=np.int64)  # per word: where it inserts or deletes
+        pos[op == 0], pos[op == 1] = ins_pos, deletes
+        ins = np.zeros(len(s), dtype=np.uint32)  # per word: the letter it inserts
+        ins[op == 0] = ins_cp
+        return out, op, pos, ins
+
+
+def _chars_of(s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The positions of every character of the words [s, e)."""
+    length = e - s
+    owner = np.repeat(np.arange(len(s)), length)
+    first = np.cumsum(length) - length
+    return s[owner] + (np.arange(len(owner)) - first[owner])
+
+
+def _edited_cps(out, s, e, op, pos, ins) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chosen words [s, e) after their one edit each (substitutions and swaps are already in
+    `out`; `pos`/`ins` give each word's insertion or deletion), gathered into one code point array
+    with each word's [start, end)."""
+    length = e - s
+    first = np.cumsum(length) - length
+    gathered = out[_chars_of(s, e)]
+    keep = np.ones(len(gathered), dtype=bool)
+    deleting = np.flatnonzero(op == 1)
+    keep[first[deleting] + (pos[deleting] - s[deleting])] = False
+    inserting = np.flatnonzero(op == 0)
+    ins_cp = ins[inserting]
+    where = first[inserting] + (pos[inserting] - s[inserting])  # before this gathered character
+    shift = np.cumsum(~keep)
+    where_kept = where - np.concatenate(([0], shift))[where]
+    cps = np.insert(gathered[keep], where_kept, ins_cp.astype(gathered.dtype))
+    new_length = length + (op == 0) - (op == 1)
+    ends = np.cumsum(new_length)
+    return cps, ends - new_length, ends
 
 
 def _upper(cps: np.ndarray) -> np.ndarray:
