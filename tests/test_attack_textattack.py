@@ -218,7 +218,8 @@ print("RESULT " + json.dumps(res))
 @pytest.mark.parametrize("opts", [
     dict(limit=4, delta=0.02, candidates=1, budget=0.15, max_edit_distance=4),
     dict(limit=2, delta=0.03, candidates=1, budget=0.1, search="beam", beam_width=2, max_queries=120),
-], ids=["greedy", "beam"])
+    dict(limit=2, delta=0.03, candidates=1, budget=0.1, search="beam", beam_width=2, max_queries=1),
+], ids=["greedy", "beam", "beam-spent-by-original"])
 def test_textattack_engine_gives_the_same_outputs_offline(tiny, tmp_path, opts):
     ours = attack(tiny, tmp_path / "afroadv", tmp_path / "a.sqlite3", **opts)
     with network_blocked() as attempts:

@@ -85,7 +85,7 @@ def test_bad_input_files_exit_2_with_one_line_and_no_output(tmp_path, fname):
         (["--lang", "hau", "--recipe", "nosuch"], "unknown recipe"),
         (["--lang", "amh", "--recipe", "diacritics"], "recipe 'diacritics' is for"),
         (["--lang", "sw", "--recipe", "charnoise", "--dataset", "semrel"], "no gold STS"),
-        (["--lang", "hau", "--recipe", "charnoise", "--rate", "1.5"], "rate must be between"),
+        (["--lang", "hau", "--recipe", "charnoise", "--rate", "1.5"], "--rate must be at most 1"),
         (["--lang", "hau", "--recipe", "charnoise", "--dataset", "/nonexistent/x.csv"], "not found"),
     ],
 )

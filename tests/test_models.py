@@ -45,15 +45,6 @@ def _cache_dir(module_cache):
     return module_cache
 
 
-@pytest.fixture()
-def cache(tmp_path):
-    from afroadv.models import EmbeddingCache
-
-    c = EmbeddingCache(tmp_path / "emb.sqlite3")
-    yield c
-    c.close()
-
-
 def test_importing_models_does_not_import_torch():
     code = ("import sys, afroadv, afroadv.models, afroadv.models.registry, afroadv.models.cache; "
             "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")

@@ -40,6 +40,7 @@ def texts(code):
         lexicon_words(code).map(str.capitalize),
         EMOJI,
         st.text(max_size=4),  # anything at all, controls and surrogates excluded by hypothesis
+        st.text(st.one_of(LATIN_CH, GEEZ, ARABIC_CH), min_size=2, max_size=8),  # mixed-script words (wሰላም)
     )
     sep = st.one_of(RTL_AND_SPACE, PUNCT)
     return st.lists(st.tuples(word, sep), max_size=25).map(lambda xs: "".join(a + b for a, b in xs))

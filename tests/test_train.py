@@ -191,6 +191,9 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2 and "unknown method" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = run_cli("train", "--model", "tiny-xlmr", "--data", tmp_path / "nope.tsv", "--out", tmp_path / "m")
     assert r.returncode == 2 and "training data not found" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("train", "--model", "tiny-xlmr", "--lr", "nan", "--out", tmp_path / "m")
+    assert r.returncode == 2 and "--lr must be a finite number" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()
 
 
 # ----------------------------------------------------------------------------- training
@@ -267,6 +270,223 @@ def test_resume_and_output_checks(tmp_path, stsb_file):
     assert info["training"]["resumed_from"] == "checkpoint-1" and info["training"]["global_steps"] == 2
     with pytest.raises(AfroadvError, match="no checkpoint"):
         _train(tmp_path / "fresh", stsb_file, method="plain", resume=True)
+    assert not (tmp_path / "fresh").exists()
+
+
+def _no_work(monkeypatch):
+    """Make loading data or a model fail loudly: the checks under test must come before both."""
+    import afroadv.train as T
+
+    def boom(*a, **k):
+        raise AssertionError("work started before the check")
+
+    monkeypatch.setattr(T, "load_train_data", boom)
+    monkeypatch.setattr(T, "_resolve_base", boom)
+
+
+@pytest.mark.parametrize("field,value,msg", [
+    ("seed", -1, "--seed"), ("seed", 2**63, "--seed"), ("seed", 1.5, "--seed"),
+    ("epochs", 0, "--epochs"), ("epochs", float("nan"), "--epochs"), ("epochs", float("inf"), "--epochs"),
+    ("copies", 0, "--copies"), ("batch_size", 0, "--batch-size"), ("max_steps", 0, "--max-steps"),
+    ("limit", 0, "--limit"), ("limit", -1, "--limit"), ("lr", 0, "--lr"), ("lr", float("inf"), "--lr"),
+    ("lr", -1e-5, "--lr"), ("max_seq_length", 0, "--max-seq-length"), ("warmup_ratio", 1.0, "--warmup-ratio"),
+    ("save_steps", 0, "--save-steps"), ("switch_rate", 2.0, "--switch-rate"),
+    ("weight_decay", float("nan"), "weight_decay"),
+])
+def test_bad_options_fail_before_any_work(tmp_path, stsb_file, monkeypatch, field, value, msg):
+    from afroadv.train import TrainOptions, train
+
+    _no_work(monkeypatch)
+    base = {"model": "tiny-xlmr", "out": tmp_path / "m", "data": str(stsb_file), **FAST}
+    with pytest.raises(AfroadvError, match=msg) as e:
+        TrainOptions(**{**base, field: value})
+    assert "\n" not in str(e.value)
+    opts = TrainOptions(**base)
+    setattr(opts, field, value)  # a library caller changing a field after construction
+    with pytest.raises(AfroadvError, match=msg):
+        train(opts)
+    assert not (tmp_path / "m").exists()
+
+
+def test_output_folder_faults_fail_before_any_work(tmp_path, stsb_file, monkeypatch):
+    import tempfile
+
+    _no_work(monkeypatch)
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep me")
+    with pytest.raises(AfroadvError, match="is a file"):
+        _train(a_file, stsb_file)
+    with pytest.raises(AfroadvError, match="cannot create"):
+        _train(a_file / "sub", stsb_file)
+    assert a_file.read_text() == "keep me"
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine")
+    with pytest.raises(AfroadvError, match="not empty"):
+        _train(used, stsb_file)
+    assert sorted(p.name for p in used.iterdir()) == ["notes.txt"]
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):  # root writes anyway: make the probe fail as a read-only mount would
+            real = tempfile.mkstemp
+
+            def mkstemp(*a, **k):
+                if Path(k.get("dir") or "").resolve() == ro.resolve():
+                    raise PermissionError(30, "Read-only file system")
+                return real(*a, **k)
+
+            monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+        with pytest.raises(AfroadvError, match="cannot write") as e:
+            _train(ro / "m", stsb_file)
+        assert "\n" not in str(e.value)
+    finally:
+        ro.chmod(0o755)
+    assert not (ro / "m").exists()
+
+
+def test_rerun_after_a_failed_start(tmp_path, stsb_file, monkeypatch):
+    """A start that fails before its first checkpoint leaves nothing behind, and leftovers of an
+    older one (run config, a half-written checkpoint) do not block the rerun."""
+    import shutil
+
+    from afroadv.models.tiny import build_tiny
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(build_tiny("xlmr"), broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    out = tmp_path / "m"
+    with pytest.raises(AfroadvError, match="cannot load"):
+        _train(out, stsb_file, model=str(broken))
+    assert not out.exists()
+    # a failure during training, before the first checkpoint: the Trainer had made OUT/checkpoints
+    import afroadv.train as T
+
+    def fail(self):
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr(T._LossLog, "_end_step", fail)
+        with pytest.raises(RuntimeError, match="killed"):
+            _train(out, stsb_file)
+    assert not out.exists()
+    # what an older afroadv (or a kill during the first save) left: no complete checkpoint
+    (out / "checkpoints" / "checkpoint-1").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint-1" / "config.json").write_text("{}")
+    (out / "checkpoints" / "afroadv_run.json").write_text("{}")
+    with pytest.raises(AfroadvError, match="no checkpoint"):
+        _train(out, stsb_file, resume=True)
+    info = _train(out, stsb_file)  # the rerun, nothing deleted by hand
+    assert info["training"]["global_steps"] == 2 and info["training"]["resumed_from"] is None
+    assert (out / "afroadv_train.json").is_file() and not (out / "checkpoints").exists()
+
+
+def test_resume_keeps_the_whole_loss_history(tmp_path, stsb_file):
+    """An interrupted-and-resumed run reports the history and mean loss of an uninterrupted one."""
+    import shutil
+
+    kw = {"max_steps": 3, "save_steps": 1, "logging_steps": 1, "keep_checkpoints": True}
+    whole = tmp_path / "whole"
+    a = _train(whole, stsb_file, **kw)["training"]
+    saved = json.loads((whole / "checkpoints" / "checkpoint-3" / "afroadv_losses.json").read_text())
+    assert len(saved["step_losses"]) == 3 and None not in saved["step_losses"]
+    assert a["mean_loss"] == pytest.approx(sum(saved["step_losses"]) / 3, abs=1e-5)
+    assert [h["step"] for h in a["history"]] == [1, 2, 3] and a["loss_steps"] == 3
+    # the same run stopped after step 2: only its checkpoint-2 (and run config) exist
+    part = tmp_path / "part"
+    (part / "checkpoints").mkdir(parents=True)
+    shutil.copytree(whole / "checkpoints" / "checkpoint-2", part / "checkpoints" / "checkpoint-2")
+    shutil.copy(whole / "checkpoints" / "afroadv_run.json", part / "checkpoints")
+    b = _train(part, stsb_file, resume=True, **kw)["training"]
+    assert b["resumed_from"] == "checkpoint-2" and b["global_steps"] == 3 and b["loss_steps"] == 3
+    assert [h["step"] for h in b["history"]] == [1, 2, 3]
+    assert b["history"][:2] == a["history"][:2]  # the steps before the interruption, kept
+    resumed = json.loads((part / "checkpoints" / "checkpoint-3" / "afroadv_losses.json").read_text())
+    assert resumed["step_losses"][:2] == saved["step_losses"][:2]
+    assert b["mean_loss"] == pytest.approx(sum(resumed["step_losses"]) / 3, abs=1e-5)
+    assert b["mean_loss"] == pytest.approx(a["mean_loss"], abs=1e-3)
+    assert b["mean_loss"] > resumed["step_losses"][2] / 3 + 1e-3  # not the resumed steps' sum over all steps
+    card = json.loads((part / "afroadv_train.json").read_text())["training"]
+    assert card["mean_loss"] == b["mean_loss"] and card["history"] == b["history"]
+
+
+def test_resume_from_a_checkpoint_without_loss_history(tmp_path):
+    """A checkpoint of an older afroadv has only the Trainer's logged curve: that is kept, and the
+    mean over all steps is reported as unknown rather than computed from the resumed steps alone."""
+    from afroadv.train import TrainOptions, _LossLog
+
+    ck = tmp_path / "checkpoints" / "checkpoint-4"
+    ck.mkdir(parents=True)
+    (ck / "trainer_state.json").write_text(json.dumps({"global_step": 4, "log_history": [
+        {"step": 2, "epoch": 0.5, "loss": 1.25, "learning_rate": 1e-5}, {"step": 4, "epoch": 1.0, "loss": 0.75},
+        {"step": 4, "train_loss": 1.0}]}))
+    opts = TrainOptions(model="tiny-xlmr", out=tmp_path, **FAST)
+    log = _LossLog.load(opts, ck)
+    assert log.history == [{"step": 2, "epoch": 0.5, "loss": 1.25}, {"step": 4, "epoch": 1.0, "loss": 0.75}]
+    log.step_losses += [0.5, 0.25]  # two more steps after resuming
+    assert log.stats(6) == {"final_loss": 0.75, "mean_loss": None, "loss_steps": 2}
+    # with our history file the whole run counts
+    (ck / "afroadv_losses.json").write_text(json.dumps({"step": 4, "history": log.history,
+                                                        "step_losses": [1.5, 1.0, 1.0, 0.5]}))
+    log = _LossLog.load(opts, ck)
+    log.step_losses += [0.5, 0.5]
+    assert log.stats(6)["mean_loss"] == pytest.approx(5.0 / 6, abs=1e-5)
+
+
+_CODE_SCRIPT = """
+import dataclasses, json, shutil, sys
+from pathlib import Path
+
+import afroadv.train as T
+from afroadv.models.tiny import build_tiny
+
+data, tmp = sys.argv[1], Path(sys.argv[2])
+src = tmp / "custom-model"
+shutil.copytree(build_tiny("xlmr"), src)
+(src / "custom_norm.py").write_text(
+    "from sentence_transformers.models import Normalize\\n\\nclass MyNorm(Normalize):\\n    pass\\n")
+mods = json.loads((src / "modules.json").read_text())
+mods[-1]["type"] = "custom_norm.MyNorm"
+(src / "modules.json").write_text(json.dumps(mods))
+(src / "helper.py").write_text("X = 1\\n")
+fast = dict(model=str(src), data=data, max_steps=1, batch_size=4, max_seq_length=32, progress=False,
+            keep_checkpoints=True)
+result = {}
+T.train(T.TrainOptions(out=tmp / "trusted", trust_remote_code=True, **fast))
+# without trust: as if a loader had run the folder's code anyway (before the loading policy refused it)
+real = T._resolve_base
+T._resolve_base = lambda o: dataclasses.replace(real(dataclasses.replace(o, trust_remote_code=True)),
+                                                trust_remote_code=True)
+T.train(T.TrainOptions(out=tmp / "untrusted", **fast))
+for name in ("trusted", "untrusted"):
+    out = tmp / name
+    result[name] = {"code": sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.suffix == ".py"),
+                    "info": json.loads((out / "afroadv_train.json").read_text())["custom_code"],
+                    "card": (out / "README.md").read_text()}
+print("RESULT " + json.dumps(result))
+"""
+
+
+def test_base_model_code_is_never_copied_unless_trusted(tmp_path, stsb_file):
+    """sentence-transformers copies a custom module's .py into the saved folder; afroadv ships it
+    only under trust_remote_code, and lists it in the card. (A subprocess: custom modules are
+    imported through the Hugging Face modules cache, kept here in tmp_path.)"""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "hf-modules")}
+    r = subprocess.run([sys.executable, "-c", _CODE_SCRIPT, str(stsb_file), str(tmp_path)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(next(line for line in r.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    trusted, untrusted = res["trusted"], res["untrusted"]
+    assert "2_MyNorm/custom_norm.py" in trusted["code"] and trusted["info"] == ["2_MyNorm/custom_norm.py"]
+    assert "| custom code | copied from the base model under --trust-remote-code" in trusted["card"]
+    assert "`2_MyNorm/custom_norm.py`" in trusted["card"]
+    assert not any(c.endswith("helper.py") for c in trusted["code"])  # code nothing loaded is never copied
+    assert untrusted["code"] == [] and untrusted["info"] == []  # not in the model, not in the checkpoints
+    assert "| custom code | none |" in untrusted["card"]
 
 
 def test_bf16_needs_a_gpu(tmp_path, stsb_file):

@@ -183,6 +183,23 @@ def test_geez_noise_stays_among_written_syllables():
             assert set(new) - set(old) <= written | set(old), (old, new)
 
 
+@pytest.mark.parametrize("code", ["amh", "hau"])
+def test_mixed_script_words_take_typo_letters_from_each_letters_own_script(code):
+    """wሰላም never becomes wmላም: a substituted letter stays in the word's script, and an inserted
+    letter comes from the script of the letter typed just before it."""
+    from afroadv.text import char_script
+
+    p = load_recipe("charnoise").perturber(get_language(code), rate=1.0)
+    for text in ("wሰላም ሰላምx", "ሰላምabc abcሰላም", "kaሰላም"):
+        for seed in range(200):
+            for _, old, new in p.perturb_text(text, seed).changes:
+                scripts = lambda w: [char_script(c) for c in w if c.isalpha()]  # noqa: E731
+                # every new letter is of a script already in the word, next to a letter of its own script
+                assert set(scripts(new)) <= set(scripts(old)), (old, new)
+                if len(new) == len(old):  # a substitution or a swap: each position keeps its script,
+                    assert sorted(scripts(new)) == sorted(scripts(old)), (old, new)  # or two swapped
+
+
 def default_sets():
     for recipe in list_recipes():
         for code, lang in sorted(registry().items()):

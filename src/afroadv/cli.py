@@ -13,6 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
+from afroadv.options import ALLOW_PICKLE_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -50,8 +51,10 @@ def generate(
 
     Example: afroadv generate --lang hau --recipe codeswitch --out hau-codeswitch.jsonl
     """
+    from afroadv.data.writers import check_set_destination
     from afroadv.generate import generate as run, write_set
 
+    check_set_destination(out)
     gs = run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit, progress=sys.stderr.isatty())
     manifest = write_set(out, gs)
     st = gs.manifest["stats"]
@@ -126,7 +129,8 @@ def evaluate(
     batch_size: int = typer.Option(32, "--batch-size"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="bi | cross: force how a folder or hub model scores pairs."),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a hub model's own Python code to run (off by default)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
@@ -137,8 +141,11 @@ def evaluate(
 
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
-    from afroadv.evaluate import build_sets, evaluate as run, format_table, read_sets, write_results
+    from afroadv.data.writers import check_destination
+    from afroadv.evaluate import build_sets, check_evaluate_options, evaluate as run, format_table, read_sets, write_results
 
+    check_destination(out, "results file")
+    check_evaluate_options(bootstrap, seed, batch_size, threads, device)
     models = _split_list(model)
     recipes = _split_list(recipe)
     if sets:
@@ -153,7 +160,7 @@ def evaluate(
             recipes = [r.name for r in list_recipes() if r.supports(get_language(lang))]
         eval_sets = build_sets(lang, recipes, dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
-              trust_remote_code=trust_remote_code, threads=threads)
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads)
     write_results(out, doc)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
@@ -184,7 +191,8 @@ def train(
     freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings", help="Keep the word-embedding matrix fixed."),
     save_steps: int = typer.Option(500, "--save-steps", help="Checkpoint every N steps."),
     keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after a successful run."),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
     """Fine-tune an encoder on English STS with seeded perturbation augmentation.
 
@@ -199,6 +207,7 @@ def train(
         limit=limit, langs=tuple(_split_list(langs)), switch_rate=switch_rate, max_seq_length=max_seq_length,
         resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
         save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
+        allow_pickle=allow_pickle,
     )  # fmt: skip
     info = run(opts)
     if info:
@@ -259,6 +268,9 @@ def check(
     kwargs = {"max_drop_increase": max_drop_increase, "max_clean_decrease": max_clean_decrease, "min_clean": min_clean,
               "thresholds": thresholds, "match_on": match_on}
     if update:
+        from afroadv.data.writers import check_destination
+
+        check_destination(baseline, "baseline")
         validate_results(results)  # an unusable results file never becomes the baseline (exit 2)
         if baseline.exists():
             try:
@@ -292,6 +304,8 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, e.g. tcp://HOST:8786 (default: a LocalCluster on 127.0.0.1)."),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the LocalCluster (without --scheduler)."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the Markdown/HTML report."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
     """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
 
@@ -302,7 +316,8 @@ def sweep(
     from afroadv.sweep import plan_cells, run_sweep
 
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
-                       limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device)
+                       limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
+                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")
@@ -398,32 +413,65 @@ def validate_page(
     typer.echo(f"review page: {out} (open it in a browser; 'Download sheet' saves NAME.csv for `afroadv validate score`)")
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from afroadv import __version__
 
-        typer.echo(__version__)
+        typer.echo(f"afroadv {__version__}")
         raise typer.Exit()
 
 
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")):
+    """Adversarial and out-of-domain similarity test sets for African languages, and how much encoders lose on them."""
+
+
+def _click_kind(e: BaseException) -> str | None:
+    """'usage', 'exit' or 'abort' for click's exceptions — typer's vendored copy or click itself,
+    recognised by class name so the light install (no click package) needs neither."""
+    names = {c.__name__ for c in type(e).__mro__}
+    if "NoArgsIsHelpError" in names:
+        return "help"
+    if "ClickException" in names:
+        return "usage"
+    if "Exit" in names and hasattr(e, "exit_code"):
+        return "exit"
+    if "Abort" in names:
+        return "abort"
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The console entry point: exit 0 on success, 2 with one `afroadv: error: …` line on bad input
+    or a usage error (never a traceback), 130 when interrupted."""
     try:
         app(args=argv, standalone_mode=False)
     except AfroadvError as e:
-        typer.echo(f"afroadv: error: {e}", err=True)
+        typer.echo(f"afroadv: error: {_one_line(e)}", err=True)
         sys.exit(2)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
+    except KeyboardInterrupt:
+        typer.echo("afroadv: interrupted", err=True)
         sys.exit(130)
-    except Exception as e:  # click usage errors in non-standalone mode
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
+    except Exception as e:
+        kind = _click_kind(e)
+        if kind == "help":  # bare `afroadv` or `afroadv lexicon`: the help, on stdout
+            ctx = getattr(e, "ctx", None)
+            typer.echo(ctx.get_help() if ctx is not None else _one_line(e))
+            sys.exit(0)
+        if kind == "usage":
+            ctx = getattr(e, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            typer.echo(f"afroadv: error: {_one_line(e.format_message())}{where}", err=True)
+            sys.exit(2)
+        if kind == "exit":
             sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
+        if kind == "abort":
+            typer.echo("afroadv: aborted", err=True)
+            sys.exit(130)
         raise
     sys.exit(0)
 

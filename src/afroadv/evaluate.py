@@ -19,11 +19,13 @@ import numpy as np
 
 from afroadv import __version__
 from afroadv.data.catalog import load_dataset
-from afroadv.data.writers import manifest_path, write_text_atomic
+from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
+from afroadv.options import check_count, check_device, check_limit, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import get_language
 from afroadv.metrics import (
+    MIN_BOOTSTRAP,
     N_BOOTSTRAP,
     accuracy_drop_ci,
     bootstrap_indices,
@@ -80,6 +82,7 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
 
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
     """Generate each recipe's set in memory from the same clean pairs."""
+    seed, limit = check_seed(seed), check_limit(limit)
     language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
     for r in loaded:
@@ -133,13 +136,10 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
     for path in map(Path, paths):
         if not path.is_file():
             raise AfroadvError(f"set file not found: {path}")
-        mpath = manifest_path(path)
-        manifest = {}
-        if mpath.exists():
-            try:
-                manifest = json.loads(mpath.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                raise AfroadvError(f"{mpath}: not valid JSON") from None
+        manifest = read_set_manifest(path)
+        if manifest is None:
+            manifest = {}
+        else:
             made_by = manifest.get("afroadv_version", "")
             if _major_minor(made_by) != _major_minor(__version__):
                 raise AfroadvError(f"{path} was made by afroadv {made_by or '?'}; this is {__version__}: regenerate it")
@@ -290,6 +290,12 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int | None, device: str | None) -> tuple:
+    """evaluate's numeric options, checked (the CLI calls this before generating any set)."""
+    return (check_count(n_boot, "--bootstrap", minimum=MIN_BOOTSTRAP), check_seed(seed), check_count(batch_size, "--batch-size"),
+            None if threads is None else check_count(threads, "--threads"), check_device(device))
+
+
 def evaluate(
     models: list[str],
     sets: list[EvalSet],
@@ -298,6 +304,7 @@ def evaluate(
     seed: int = 0,
     batch_size: int = 32,
     trust_remote_code: bool = False,
+    allow_pickle: bool = False,
     device: str | None = None,
     kind: str | None = None,
     quiet: bool = False,
@@ -307,13 +314,13 @@ def evaluate(
     `threads` sets torch's CPU threads (None: torch's default)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
 
-    if threads is not None and threads < 1:
-        raise AfroadvError(f"--threads must be at least 1, got {threads}")
+    n_boot, seed, batch_size, threads, device = check_evaluate_options(n_boot, seed, batch_size, threads, device)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
         raise AfroadvError("no model given")
-    resolved = [resolve_model(m, kind=kind, trust_remote_code=trust_remote_code) for m in models]  # fail fast
+    resolved = [resolve_model(m, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+                for m in models]  # fail fast: also refuses a folder's code or pickle weights before anything loads
     cache = default_cache()
     groups: dict[tuple, list[EvalSet]] = OrderedDict()
     for s in sets:
@@ -357,7 +364,8 @@ def evaluate(
 
 
 def write_results(out: Path, doc: dict) -> None:
-    write_text_atomic(Path(out), json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    """The results document as strict JSON (a NaN correlation is written as null with a note)."""
+    write_text_atomic(Path(out), dumps_json(doc, indent=2) + "\n")
 
 
 def _validation_cell(r: dict) -> str:

@@ -11,8 +11,9 @@ from pathlib import Path
 from afroadv import __version__
 from afroadv.data.catalog import LoadedDataset, load_dataset
 from afroadv.data.pairs import Pair
-from afroadv.data.writers import write_manifest, write_records
+from afroadv.data.writers import write_set_files
 from afroadv.errors import AfroadvError
+from afroadv.options import check_float, check_limit, check_seed
 from afroadv.langs import Language, get_language
 from afroadv.perturb.recipe import Perturber, Recipe, load_recipe
 from afroadv.words import TextContext
@@ -169,11 +170,13 @@ def generate(
     limit: int | None = None,
     progress: bool = False,
 ) -> GeneratedSet:
+    """A dataset perturbed by a recipe under a seed: the records and the manifest that reproduces them."""
+    seed, limit = check_seed(seed), check_limit(limit)
+    if rate is not None and check_float(rate, "--rate", low=0.0, high=1.0) == 0:
+        raise AfroadvError("--rate 0 changes nothing; give a share of words in (0, 1]")
     language = get_language(lang)
     rec = load_recipe(recipe)
     rec.perturber(language, rate=rate, sides=sides)  # refuse a bad recipe, language or option before any work
-    if limit is not None and limit < 1:
-        raise AfroadvError(f"--limit must be positive, got {limit}")
     ds = load_dataset(language, dataset, split)
     perturber = dataset_perturber(rec, language, ds, rate=rate, sides=sides)
     pairs = ds.pairs[:limit] if limit else ds.pairs
@@ -182,7 +185,5 @@ def generate(
 
 
 def write_set(out: Path, gs: GeneratedSet) -> Path:
-    out = Path(out)
-    write_records(out, gs.records, COLUMNS + COUNT_COLUMNS)
-    manifest = dict(gs.manifest, output={"file": out.name, "sha256": sha256_file(out)})
-    return write_manifest(out, manifest)
+    """The set and its manifest, written as one unit (data/writers.py: write_set_files)."""
+    return write_set_files(Path(out), gs.records, COLUMNS + COUNT_COLUMNS, gs.manifest)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 N_BOOTSTRAP = 1000
+MIN_BOOTSTRAP = 20  # fewer resamples cannot place the 2.5% and 97.5% tails of a 95% interval
 
 
 def _rank(x: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from afroadv import __version__
-from afroadv.data.writers import atomic_path, write_text_atomic
+from afroadv.data.writers import atomic_path, check_out_dir, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.validate.registry import LABEL_PRESERVED_MIN, check_row_validation, untrustworthy
 
@@ -788,13 +788,11 @@ def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
     files = [Path(p) for p in result_files]
     if not files:
         raise AfroadvError("no results files given")
+    out_dir = check_out_dir(Path(out_dir), "report folder")
     loaded = [_load(p) for p in files]
     rows = _merge(loaded)
     if not rows:
         raise AfroadvError(f"no result rows in {', '.join(str(p) for p in files)}")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise AfroadvError(f"report folder {out_dir} is a file")
 
     models, params = _models_in_order(rows)
     by_task = {t: [r for r in rows if r["task"] == t] for t in TASKS}

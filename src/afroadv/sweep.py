@@ -74,6 +74,7 @@ class Cell:
     device: str | None = None
     kind: str | None = None
     trust_remote_code: bool = False
+    allow_pickle: bool = False
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
@@ -99,9 +100,12 @@ def _say(msg: str) -> None:
 
 def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, dataset: str | None = None, split: str = "test",
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
-               kind: str | None = None, trust_remote_code: bool = False) -> list[Cell]:
+               kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False) -> list[Cell]:
     """Validate the whole grid up front (models, languages, recipes) and return its cells."""
+    from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
+    from afroadv.metrics import MIN_BOOTSTRAP
+    from afroadv.options import check_count, check_device, check_limit, check_seed
     from afroadv.models import resolve_model
     from afroadv.perturb import list_recipes
     from afroadv.perturb.recipe import load_recipe
@@ -113,12 +117,13 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
         raise AfroadvError("no language given (--langs hau,kin)")
     if not recipes:
         raise AfroadvError("no recipe given (--recipes charnoise,codeswitch or all)")
-    if limit is not None and limit < 1:
-        raise AfroadvError("--limit must be at least 1")
-    if bootstrap < 1:
-        raise AfroadvError("--bootstrap must be at least 1")
+    seed, limit = check_seed(seed), check_limit(limit)
+    bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
+    batch_size, device = check_count(batch_size, "--batch-size"), check_device(device, here=False)
     languages = list({lang.code: lang for lang in (get_language(x) for x in langs)}.values())
-    resolved = {m: resolve_model(m, kind=kind, trust_remote_code=trust_remote_code) for m in models}
+    for lang in languages:  # bad data (a missing file, scores off the scale ...) stops the sweep before any cell
+        load_dataset(lang, dataset, split)
+    resolved = {m: resolve_model(m, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle) for m in models}
     if recipes != ["all"]:
         loaded = {r: load_recipe(r) for r in dict.fromkeys(recipes)}
         for lang in languages:
@@ -141,7 +146,8 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
                 given, names = tuple(loaded), tuple(loaded[r].name for r in loaded)
             cells.append(Cell(model=m, lang=lang.code, recipes=given, recipe_names=names, dataset=dataset, split=split,
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
-                              batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code))
+                              batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
+                              allow_pickle=allow_pickle))
     return cells
 
 
@@ -151,7 +157,8 @@ def run_cell(cell: Cell) -> dict:
 
     sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
-                   trust_remote_code=cell.trust_remote_code, device=cell.device, kind=cell.kind, quiet=True)
+                   trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
+                   quiet=True)
     doc["manifest"]["sweep_cell"] = cell.spec()
     return doc
 
@@ -346,7 +353,9 @@ class SweepSummary:
 def run_sweep(cells: list[Cell], out: Path, *, backend: str = "local", scheduler: str | None = None, workers: int = 2,
               report: bool = True, quiet: bool = False) -> SweepSummary:
     """Run the unfinished cells, then write `<out>/results.json` and `<out>/report/`."""
+    from afroadv.data.writers import check_out_dir
     from afroadv.evaluate import write_results
+    from afroadv.options import check_count
 
     progress = (lambda msg: None) if quiet else (lambda msg: _say(f"[sweep] {msg}"))
     if backend not in BACKENDS:
@@ -355,14 +364,10 @@ def run_sweep(cells: list[Cell], out: Path, *, backend: str = "local", scheduler
         raise AfroadvError("--scheduler needs --backend dask")
     if not cells:
         raise AfroadvError("nothing to sweep")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise AfroadvError(f"sweep folder {out} is a file")
-    cell_dir = out / CELLS_DIR
-    try:
-        cell_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise AfroadvError(f"cannot create {cell_dir}: {e.strerror}") from None
+    workers = check_count(workers, "--workers")
+    out = check_out_dir(Path(out), "sweep folder")
+    cell_dir = check_out_dir(out / CELLS_DIR, "sweep cells folder")
+    cell_dir.mkdir(parents=True, exist_ok=True)  # (checked writable just above)
     paths = [cell_dir / c.filename for c in cells]
     pending = [(c, p) for c, p in zip(cells, paths) if not is_finished(p, c)]
     skipped = len(cells) - len(pending)

@@ -11,6 +11,11 @@ loads.
 - Gold scores are divided by the data's scale (STS-B: 5) so the loss sees 0–1; the scale is recorded.
 - Checkpoints (safetensors weights) go to `OUT/checkpoints/` and are deleted after a successful run
   unless `keep_checkpoints`; `resume` continues from the last one (the run's options must match).
+  Each checkpoint also holds the loss history so far (`afroadv_losses.json`), so a resumed run
+  reports the loss statistics of the whole run. Nothing is written into OUT before the first
+  checkpoint, and a start that failed before it leaves nothing behind (a rerun just works).
+- The output never carries code (*.py ...) copied from the base model, unless the user trusted
+  that code (`trust_remote_code`); then the copied files are listed in the model card.
 - GPUs: the same code under `accelerate launch` (DDP; FSDP for XL/XXL; configs/accelerate/*.yaml),
   with `bf16` and `gradient_checkpointing`.
 
@@ -24,6 +29,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -33,8 +39,9 @@ from pathlib import Path
 from afroadv import __version__
 from afroadv.augment import METHODS, Augmenter, TrainPair
 from afroadv.data.pairs import Pair
-from afroadv.data.writers import write_text_atomic
+from afroadv.data.writers import check_out_dir, write_text_atomic
 from afroadv.errors import AfroadvError
+from afroadv.options import check_count, check_float, check_limit, check_seed
 from afroadv.perturb.recipe import derived_rng
 from afroadv.resources import sha256_file, shared_data_dir
 
@@ -43,6 +50,12 @@ LOSSES = {"bi": ("cosent", "cosine"), "cross": ("bce", "mse")}
 TRAIN_INFO = "afroadv_train.json"
 CHECKPOINTS = "checkpoints"
 RUN_CONFIG = "afroadv_run.json"  # inside CHECKPOINTS: what a resumed run must match
+LOSS_HISTORY = "afroadv_losses.json"  # inside each checkpoint-N: the loss history up to step N
+TRAINER_STATE = "trainer_state.json"  # written by the Trainer into a checkpoint once its files are saved
+_CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+# Files that are (or load) code: never shipped from the base model unless its code was trusted.
+CODE_SUFFIXES = frozenset({".py", ".pyc", ".pyo", ".pyd", ".so", ".dll", ".dylib", ".sh", ".bat", ".cmd", ".ps1"})
+MAX_EPOCHS = 10_000  # beyond this the Trainer's step count stops being meaningful (and can overflow)
 STSB_HUB = "sentence-transformers/stsb"
 # Options that decide what is trained on and how: a resumed run must use the same ones.
 _RESUME_KEYS = ("model", "data", "method", "recipes", "copies", "seed", "head", "loss", "langs", "switch_rate",
@@ -79,9 +92,17 @@ class TrainOptions:
     logging_steps: int = 10
     progress: bool | None = None  # tqdm bars (default: when stderr is a terminal), else log lines
     trust_remote_code: bool = False
+    allow_pickle: bool = False  # pickle weights (pytorch_model.bin) can run code when loaded
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        self.check()
+
+    def check(self) -> TrainOptions:
+        """Check (and normalise) the options; a bad one is one AfroadvError naming it.
+
+        Runs when the options are made and again when `train` starts (a library caller may change a
+        field in between), so nothing is loaded or written for a value that cannot work."""
         self.out = Path(self.out)
         self.recipes = tuple(self.recipes or ())
         self.langs = tuple(self.langs or ())
@@ -92,15 +113,21 @@ class TrainOptions:
             raise AfroadvError(f"--loss {self.loss!r} does not fit --head {self.head}; use {' or '.join(LOSSES[self.head])}")
         if self.method not in METHODS:
             raise AfroadvError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
-        checks = [(self.epochs > 0, "--epochs must be > 0"), (self.batch_size >= 1, "--batch-size must be >= 1"),
-                  (self.lr > 0, "--lr must be > 0"), (0 <= self.warmup_ratio < 1, "--warmup-ratio must be in [0, 1)"),
-                  (self.max_steps is None or self.max_steps >= 1, "--max-steps must be >= 1"),
-                  (self.limit is None or self.limit >= 1, "--limit must be >= 1"),
-                  (self.save_steps >= 1, "--save-steps must be >= 1"),
-                  (self.max_seq_length >= 8, "--max-seq-length must be >= 8")]
-        for ok, msg in checks:
-            if not ok:
-                raise AfroadvError(msg)
+        self.seed = check_seed(self.seed)
+        self.copies = check_count(self.copies, "--copies")
+        self.epochs = check_float(self.epochs, "--epochs", low=0, low_open=True, high=MAX_EPOCHS)
+        self.max_steps = None if self.max_steps is None else check_count(self.max_steps, "--max-steps")
+        self.batch_size = check_count(self.batch_size, "--batch-size")
+        self.lr = check_float(self.lr, "--lr", low=0, low_open=True)
+        self.warmup_ratio = check_float(self.warmup_ratio, "--warmup-ratio", low=0, high=1, high_open=True)
+        self.weight_decay = check_float(self.weight_decay, "weight_decay", low=0)
+        # 8: room for the special tokens of a sentence pair plus some text
+        self.max_seq_length = check_count(self.max_seq_length, "--max-seq-length", minimum=8)
+        self.limit = check_limit(self.limit)
+        self.switch_rate = check_float(self.switch_rate, "--switch-rate", low=0, high=1)
+        self.save_steps = check_count(self.save_steps, "--save-steps")
+        self.logging_steps = check_count(self.logging_steps, "logging_steps")
+        return self
 
     def run_config(self) -> dict:
         d = asdict(self)
@@ -219,45 +246,124 @@ def _rank() -> int:
         return 0
 
 
+def _checkpoints(ckdir: Path) -> list[Path]:
+    """The checkpoint-N folders in `ckdir`, newest first."""
+    if not ckdir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in ckdir.iterdir() if (m := _CHECKPOINT_DIR.match(p.name)) and p.is_dir()]
+    return [p for _, p in sorted(found, key=lambda t: t[0], reverse=True)]
+
+
+def _complete_checkpoints(ckdir: Path) -> list[Path]:
+    """Checkpoints the Trainer finished writing (a run killed while saving leaves one without its state)."""
+    return [ck for ck in _checkpoints(ckdir) if (ck / TRAINER_STATE).is_file()]
+
+
+def _resume_point(ckdir: Path) -> Path | None:
+    """The newest checkpoint that holds our loss history; else (checkpoints of an older afroadv, or
+    a run killed between the Trainer's save and ours) the newest complete one."""
+    complete = _complete_checkpoints(ckdir)
+    return next((ck for ck in complete if (ck / LOSS_HISTORY).is_file()), complete[0] if complete else None)
+
+
+def _is_start_leftover(p: Path) -> bool:
+    """What a start that died before its first complete checkpoint can leave in OUT/checkpoints:
+    our run config (older afroadv wrote it before loading the model), a half-written checkpoint,
+    temp files of atomic writes, empty folders."""
+    if p.is_dir():
+        return (bool(_CHECKPOINT_DIR.match(p.name)) and not (p / TRAINER_STATE).is_file()) or not any(p.iterdir())
+    return p.name == RUN_CONFIG or (p.name.startswith(".") and p.name.endswith(".tmp"))
+
+
 def _check_out(opts: TrainOptions) -> Path | None:
-    """Validate the output folder; return the checkpoint to resume from (or None).
+    """Validate the output folder before any work; return the checkpoint to resume from (or None).
 
-    Under a distributed launch only rank 0 judges whether the folder is fresh (the other ranks may
-    look after rank 0 has started writing into it)."""
+    A folder with neither a finished model nor a complete checkpoint is restartable: what an
+    earlier, failed start left in it is cleared rather than blocking the rerun (with --resume
+    there is nothing to resume). Under a distributed launch only rank 0 judges and clears a fresh
+    folder (the other ranks may look after rank 0 has started writing into it)."""
     out, ckdir = opts.out, opts.out / CHECKPOINTS
-    if out.exists() and not out.is_dir():
-        raise AfroadvError(f"--out {out} is a file, not a folder")
-    finished = out.is_dir() and (out / TRAIN_INFO).is_file()
-    if finished:
-        raise AfroadvError(f"{out} already holds a trained model; choose another --out or delete it")
-    if not opts.resume:
-        if _rank() > 0:
+    check_out_dir(out, "--out")  # not a file, creatable, writable (nothing is created yet)
+    try:
+        if (out / TRAIN_INFO).is_file():
+            raise AfroadvError(f"{out} already holds a trained model; choose another --out or delete it")
+        if not opts.resume:
+            if _rank() > 0:
+                return None
+            if _complete_checkpoints(ckdir):
+                raise AfroadvError(f"{out} holds checkpoints of an unfinished run: add --resume, "
+                                   "or choose another --out")
+            others = [p for p in out.iterdir() if p.name != CHECKPOINTS] if out.is_dir() else []
+            ours = not ckdir.exists() or (ckdir.is_dir() and all(_is_start_leftover(p) for p in ckdir.iterdir()))
+            if others or not ours:
+                raise AfroadvError(f"--out {out} is not empty; choose a new folder")
+            if ckdir.is_dir():
+                shutil.rmtree(ckdir)  # only leftovers of a failed start (checked above)
             return None
-        if ckdir.is_dir() and any(ckdir.iterdir()):
-            raise AfroadvError(f"{out} holds checkpoints of an unfinished run: add --resume, or choose another --out")
-        if out.is_dir() and any(out.iterdir()):
-            raise AfroadvError(f"--out {out} is not empty; choose a new folder")
-        return None
-    from transformers.trainer_utils import get_last_checkpoint
+        last = _resume_point(ckdir)
+        if last is None:
+            raise AfroadvError(f"--resume: no checkpoint in {ckdir}; run without --resume to start afresh")
+        saved = ckdir / RUN_CONFIG
+        if saved.is_file():
+            try:
+                old = json.loads(saved.read_text(encoding="utf-8"))
+            except ValueError:
+                raise AfroadvError(f"--resume: {saved} is not valid JSON") from None
+            new = opts.run_config()
+            diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
+            if diff:
+                raise AfroadvError("--resume with different options than the checkpointed run: "
+                                   + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in diff))
+        return last
+    except OSError as e:
+        raise AfroadvError(f"cannot use --out {out}: {e.strerror or e}") from None
 
-    last = get_last_checkpoint(str(ckdir)) if ckdir.is_dir() else None
-    if last is None:
-        raise AfroadvError(f"--resume: no checkpoint in {ckdir}")
-    saved = ckdir / RUN_CONFIG
-    if saved.is_file():
-        old = json.loads(saved.read_text(encoding="utf-8"))
-        new = opts.run_config()
-        diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
-        if diff:
-            raise AfroadvError("--resume with different options than the checkpointed run: "
-                               + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in diff))
-    return Path(last)
+
+def _undo_failed_start(out: Path, created: bool) -> None:
+    """After a failure with no complete checkpoint, remove what this run wrote (nothing can be
+    resumed from it, and it must not block the rerun); a checkpoint, in contrast, is kept for --resume."""
+    if _rank() > 0:
+        return
+    ckdir = out / CHECKPOINTS
+    try:
+        if _complete_checkpoints(ckdir) or (out / TRAIN_INFO).is_file():
+            return
+        if ckdir.is_dir():
+            shutil.rmtree(ckdir, ignore_errors=True)
+        if created:
+            out.rmdir()  # only if empty: never anything this run did not write
+    except OSError:
+        pass
+
+
+def _code_files(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
+    """Code under `folder` (Python files, compiled modules, scripts, __pycache__), outside `skip`."""
+    found = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder)
+        if rel.parts[0] in skip:
+            continue
+        if (p.is_file() or p.is_symlink()) and (p.suffix.lower() in CODE_SUFFIXES or "__pycache__" in rel.parts):
+            found.append(p)
+    return sorted(found)
+
+
+def _strip_code(folder: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """Delete the code that saving copied from the base model (sentence-transformers copies a custom
+    module's .py files, transformers its custom modeling files); returns their relative names."""
+    files = _code_files(folder, skip)
+    for p in files:
+        p.unlink(missing_ok=True)
+    for d in sorted((d for d in folder.rglob("__pycache__") if d.is_dir()), reverse=True):
+        if d.relative_to(folder).parts[0] not in skip:
+            shutil.rmtree(d, ignore_errors=True)
+    return [p.relative_to(folder).as_posix() for p in files]
 
 
 def _resolve_base(opts: TrainOptions):
     from afroadv.models import resolve_model
 
-    rm = resolve_model(opts.model, trust_remote_code=opts.trust_remote_code)
+    rm = resolve_model(opts.model, trust_remote_code=opts.trust_remote_code, allow_pickle=opts.allow_pickle)
     if opts.head == "bi" and rm.kind == "cross":
         raise AfroadvError(f"{opts.model} is a cross-encoder (one-output classifier); use --head cross")
     return rm
@@ -312,20 +418,108 @@ def _freeze_embeddings(module) -> int:
     return n
 
 
-class _History:
-    """A TrainerCallback (built lazily) that keeps the logged losses for the model card."""
+class _LossLog:
+    """The loss of every optimizer step and the logged loss curve, saved into each checkpoint, so a
+    resumed run reports the statistics of the whole run (the Trainer's own `training_loss` only
+    sums the steps of the current process, divided by all steps)."""
 
-    @staticmethod
-    def make(store: list):
+    def __init__(self, opts: TrainOptions, history: list | None = None, step_losses: list | None = None):
+        self.opts = opts
+        self.history: list[dict] = list(history or [])
+        self.step_losses: list[float | None] = list(step_losses or [])  # None: not finite, or not recorded
+        self._pending: list = []  # this optimizer step's micro-batch losses (tensors)
+        self._trainer = None
+
+    @classmethod
+    def load(cls, opts: TrainOptions, ck: Path | None) -> _LossLog:
+        """The history saved with checkpoint `ck` (the one a resumed run starts from)."""
+        if ck is None:
+            return cls(opts)
+        step = int(_CHECKPOINT_DIR.match(ck.name).group(1))
+        try:
+            if (ck / LOSS_HISTORY).is_file():
+                d = json.loads((ck / LOSS_HISTORY).read_text(encoding="utf-8"))
+                history = [h for h in d["history"] if int(h["step"]) <= step]
+                losses = [None if v is None else float(v) for v in d["step_losses"]][:step]
+                losses += [None] * (step - len(losses))
+                return cls(opts, history, losses)
+            # a checkpoint of an older afroadv: the Trainer's logged curve survives, single steps do not
+            state = json.loads((ck / TRAINER_STATE).read_text(encoding="utf-8"))
+            history = [{"step": int(e["step"]), "epoch": round(float(e.get("epoch") or 0), 4),
+                        "loss": round(float(e["loss"]), 5)}
+                       for e in state.get("log_history", []) if "loss" in e and int(e["step"]) <= step]
+            return cls(opts, history, [None] * step)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+            why = f"{type(e).__name__}: {e}".splitlines()[0][:160]
+            raise AfroadvError(f"--resume: cannot read the loss history in {ck} ({why})") from None
+
+    def attach(self, trainer) -> None:
+        """Record the loss of each micro-batch that `trainer.training_step` returns."""
+        step = trainer.training_step
+
+        def training_step(*args, **kwargs):
+            loss = step(*args, **kwargs)
+            self._pending.append(loss.detach())
+            return loss
+
+        trainer.training_step = training_step
+        self._trainer = trainer
+
+    def callback(self):
         from transformers import TrainerCallback
+
+        log = self
 
         class Cb(TrainerCallback):
             def on_log(self, args, state, control, logs=None, **kwargs):
                 if logs and "loss" in logs:
-                    store.append({"step": state.global_step, "epoch": round(state.epoch or 0, 4),
-                                  "loss": round(float(logs["loss"]), 5)})
+                    log.history.append({"step": state.global_step, "epoch": round(state.epoch or 0, 4),
+                                        "loss": round(float(logs["loss"]), 5)})
+
+            def on_step_end(self, args, state, control, **kwargs):
+                log._end_step()
+
+            def on_save(self, args, state, control, **kwargs):
+                if state.is_world_process_zero:
+                    log.save(Path(args.output_dir), state.global_step)
 
         return Cb()
+
+    def _end_step(self) -> None:
+        """One optimizer step's loss: the sum over its micro-batches (as the Trainer counts it),
+        averaged over the processes of a distributed run (every rank calls this)."""
+        if not self._pending:
+            self.step_losses.append(None)
+            return
+        total = sum(self._pending[1:], self._pending[0])
+        self._pending.clear()
+        if self._trainer is not None and self._trainer.args.world_size > 1:
+            total = self._trainer.accelerator.reduce(total.clone(), reduction="mean")
+        v = float(total)
+        self.step_losses.append(round(v, 6) if math.isfinite(v) else None)
+
+    def save(self, ckdir: Path, step: int) -> None:
+        """After the Trainer saved checkpoint-`step`: drop copied code (unless trusted), then write
+        the run config and the history; the history file marks the checkpoint as ours and whole."""
+        ck = ckdir / f"checkpoint-{step}"
+        if not ck.is_dir():
+            return
+        if not self.opts.trust_remote_code:
+            _strip_code(ck)
+        write_text_atomic(ckdir / RUN_CONFIG, json.dumps(self.opts.run_config(), indent=2) + "\n")
+        write_text_atomic(ck / LOSS_HISTORY, json.dumps({"step": step, "history": self.history,
+                                                         "step_losses": self.step_losses[:step]}) + "\n")
+
+    def stats(self, global_steps: int) -> dict:
+        """Final and mean loss. The mean covers every step of the run (resumed ones included); it is
+        None when a step's loss is unknown (a checkpoint of an older afroadv) or not finite."""
+        known = [v for v in self.step_losses[:global_steps] if v is not None]
+        complete = bool(known) and len(known) == global_steps
+        return {
+            "final_loss": self.history[-1]["loss"] if self.history else (round(known[-1], 5) if known else None),
+            "mean_loss": round(sum(known) / len(known), 5) if complete else None,
+            "loss_steps": len(known),
+        }
 
 
 def _say(msg: str) -> None:
@@ -372,6 +566,9 @@ def _card(opts: TrainOptions, info: dict) -> str:
         ("frozen word embeddings", "yes" if opts.freeze_embeddings else "no"),
         ("precision", "bf16" if opts.bf16 else "fp32"),
         ("final training loss", f"{t['final_loss']}" if t["final_loss"] is not None else "-"),
+        ("mean training loss (all steps)", f"{t['mean_loss']}" if t.get("mean_loss") is not None else "-"),
+        ("custom code", ("copied from the base model under --trust-remote-code (loading this folder runs it): "
+                         + ", ".join(f"`{c}`" for c in info["custom_code"])) if info.get("custom_code") else "none"),
         ("training time", f"{t['seconds']:.0f} s on {t['device']}"),
         ("versions", ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)),
     ]
@@ -430,13 +627,32 @@ def _weights_fingerprint(folder: Path) -> str:
 
 def train(opts: TrainOptions) -> dict:
     """Train, save the model folder to `opts.out`, return the summary written to afroadv_train.json."""
+    opts.check()
     progress = sys.stderr.isatty() if opts.progress is None else opts.progress
     # everything cheap and checkable first: bad input fails before any model loads
     augmenter = Augmenter(opts.method, opts.copies, opts.seed, opts.recipes, opts.langs, opts.switch_rate)
-    resume_from = _check_out(opts)
+    cuda = _check_device(opts)
+    created = not opts.out.exists()
+    try:
+        resume_from = _check_out(opts)
+    except BaseException:
+        if created and _rank() == 0 and opts.out.is_dir():
+            try:
+                opts.out.rmdir()  # only if empty: a rejected run leaves no folder behind
+            except OSError:
+                pass
+        raise
+    try:
+        return _train(opts, augmenter, resume_from, cuda, progress)
+    except BaseException:
+        _undo_failed_start(opts.out, created)
+        raise
+
+
+def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, cuda: bool, progress: bool) -> dict:
+    losses = _LossLog.load(opts, resume_from)
     data = load_train_data(opts.data, limit=opts.limit, seed=opts.seed)
     rm = _resolve_base(opts)
-    cuda = _check_device(opts)
 
     t0 = time.perf_counter()
     examples, stats = augmenter.augment(data.pairs, data.scores)
@@ -452,14 +668,10 @@ def train(opts: TrainOptions) -> dict:
         "sentence2": [e.sentence2 for e in examples],
         "score": [float(e.score) for e in examples],
     })
-    if _rank() == 0:
-        (opts.out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
-        write_text_atomic(opts.out / CHECKPOINTS / RUN_CONFIG, json.dumps(opts.run_config(), indent=2) + "\n")
-    history: list[dict] = []
-    callbacks = [_History.make(history)]
-    load_kw: dict = {"trust_remote_code": rm.trust_remote_code}
-    if rm.revision and not rm.source_is_dir:
-        load_kw["revision"] = rm.revision
+    # Nothing goes into OUT before the first checkpoint: the run config and the loss history are
+    # written with each checkpoint (_LossLog.save), so a start that fails earlier blocks nothing.
+    callbacks = [losses.callback()]
+    load_kw = rm.st_kwargs()  # the loading policy's keywords (trust_remote_code, safetensors only, revision)
     frozen = 0
     try:
         if opts.head == "bi":
@@ -475,6 +687,7 @@ def train(opts: TrainOptions) -> dict:
             inner = model.model
         if opts.freeze_embeddings:
             frozen = _freeze_embeddings(inner)
+        losses.attach(trainer)
         t1 = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         seconds = time.perf_counter() - t1
@@ -489,6 +702,7 @@ def train(opts: TrainOptions) -> dict:
         return {}
     import torch
 
+    global_steps = int(result.global_step)
     info = {
         "afroadv_version": __version__,
         "kind": "afroadv-train",
@@ -502,19 +716,18 @@ def train(opts: TrainOptions) -> dict:
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(opts).items()
                     if k not in ("out", "progress", "extra")},
         "training": {
-            "global_steps": int(result.global_step),
+            "global_steps": global_steps,
             "epochs_done": round(float(trainer.state.epoch or 0), 4),
-            "final_loss": history[-1]["loss"] if history else (round(float(result.training_loss), 5)
-                                                               if result.training_loss is not None else None),
-            "mean_loss": round(float(result.training_loss), 5) if result.training_loss is not None else None,
+            **losses.stats(global_steps),
             "seconds": round(seconds, 1),
             "device": "cuda" if cuda else "cpu",
             "world_size": int(trainer.args.world_size),
             "threads": torch.get_num_threads(),
             "frozen_parameters": frozen,
             "resumed_from": resume_from.name if resume_from else None,
-            "history": history,
+            "history": losses.history,
         },
+        "custom_code": [],
         "versions": _versions(),
     }
     _finish(opts, info)
@@ -525,8 +738,17 @@ def _finish(opts: TrainOptions, info: dict) -> None:
     from afroadv.models._files import BUILD_INFO
 
     out = opts.out
-    if not opts.keep_checkpoints:
-        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+    # Code that saving copied from the base model ships only if the user trusted it, and then the
+    # card says so (loading the folder runs it).
+    if opts.trust_remote_code:
+        info["custom_code"] = [p.relative_to(out).as_posix() for p in _code_files(out, skip=(CHECKPOINTS,))]
+        if info["custom_code"]:
+            _say(f"[train] the model folder carries the base model's code (--trust-remote-code): "
+                 f"{', '.join(info['custom_code'])}")
+    else:
+        _strip_code(out, skip=(CHECKPOINTS,))
+        if opts.keep_checkpoints:
+            _strip_code(out / CHECKPOINTS)
     # ST writes its own generated README.md; ours records what afroadv did (data, method, seed, versions)
     write_text_atomic(out / "README.md", _card(opts, info))
     write_text_atomic(out / BUILD_INFO, json.dumps({
@@ -543,8 +765,11 @@ def _finish(opts: TrainOptions, info: dict) -> None:
             p.unlink()  # training_args.bin is a pickle: no pickle in the shipped folder
         elif p.is_file():
             os.chmod(p, 0o666 & ~mask)  # some writers create 0600 files
-    # written last: its presence marks a finished run
+    # written after everything else: its presence marks a finished run
     write_text_atomic(out / TRAIN_INFO, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+    # last: a run killed before this point still has its checkpoints to --resume from
+    if not opts.keep_checkpoints:
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
 
 
 def _inner_state_dict(model, inner, full: dict) -> dict:

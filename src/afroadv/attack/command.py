@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA
+from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA, DEFAULT_MAX_CHARS
+from afroadv.options import ALLOW_PICKLE_HELP, TRUST_REMOTE_CODE_HELP
 
 
 def attack_command(
@@ -28,17 +29,21 @@ def attack_command(
     delta: float = typer.Option(DEFAULT_DELTA, "--delta", help="Success threshold δ on the 0–1 score scale (cosine; gold rescaled to 0–1)."),
     goal: str = typer.Option("move", "--goal", help="move: |s_adv − s_orig| ≥ δ.  away-from-gold: |s_adv − gold| − |s_orig − gold| ≥ δ."),
     search: str = typer.Option("greedy", "--search", help="greedy (word-importance ranking by deletion, then greedy swaps) | beam."),
-    beam_width: int = typer.Option(4, "--beam-width", help="Beam width K for --search beam."),
-    max_queries: int = typer.Option(2000, "--max-queries", help="Model queries per pair (TextAttack's query budget); 0: no limit."),
+    beam_width: int = typer.Option(4, "--beam-width", help="Beam width K for --search beam (1–100)."),
+    max_queries: int = typer.Option(2000, "--max-queries", help="Model queries per pair (TextAttack's query budget), at least 1."),
     sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second: which sentence(s) may be perturbed (default: the recipe's; bitext: the non-English side)."),
     max_edit_distance: Optional[int] = typer.Option(None, "--max-edit-distance", help="Most character edits (Levenshtein) between the original and adversarial pair."),
-    candidates: int = typer.Option(DEFAULT_CANDIDATES, "--candidates", help="Rewrites tried per word and transformation."),
+    candidates: int = typer.Option(DEFAULT_CANDIDATES, "--candidates", help="Rewrites tried per word and transformation (1–100)."),
     checkpoint_every: int = typer.Option(10, "--checkpoint-every", help="Append finished pairs to DIR/checkpoint.jsonl every N pairs."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.jsonl (same settings required); without it a run starts over."),
     engine: str = typer.Option("afroadv", "--engine", help="afroadv (fast) | textattack (TextAttack's own Attack with the same components: same outputs, slower)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Texts per model forward."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Longest sentence attacked, in characters: a longer one stops the run before it starts (memory grows with sentence length)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest sentence attacked, in model tokens (default: the model's window; words past it cannot move the score)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
     """Search, per pair, for the recipe perturbation within the budget that moves the model's similarity score the most.
 
@@ -50,7 +55,8 @@ def attack_command(
         model=model, lang=lang, recipe=recipe, dataset=dataset, split=split, limit=limit, seed=seed, budget=budget,
         delta=delta, goal=goal, search=search, beam_width=beam_width, max_queries=max_queries, sides=sides,
         max_edit_distance=max_edit_distance, candidates=candidates, checkpoint_every=checkpoint_every,
-        engine=engine, device=device, batch_size=batch_size, threads=threads,
+        engine=engine, device=device, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
+        trust_remote_code=trust_remote_code, allow_pickle=allow_pickle,
     )  # fmt: skip
     run = run_attack(cfg, out, resume=resume, progress=sys.stderr.isatty(), notify=lambda m: typer.echo(m, err=True))
     _print(run)

@@ -34,16 +34,22 @@ from afroadv.attack.defaults import (
     DEFAULT_CANDIDATES,
     DEFAULT_DELTA,
     GOALS,
+    MAX_CANDIDATES,
     SIDE_CHOICES,
 )
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language
+from afroadv.options import check_count, check_float, check_seed
 from afroadv.perturb.recipe import Perturber, Recipe, derived_rng, load_recipe
 from afroadv.text import is_protected_token, nfc, split_tokens
 
 ATTACK_PROTECT = ("numbers", "names", "stopwords")  # added to every recipe's own `protect` list
 
 SPLIT_TOKEN = "<SPLIT>"  # textattack.shared.AttackedText.SPLIT_TOKEN
+# Characters of text the AttackSpace memos may hold (measured: ~60 bytes per character analysed,
+# ~40 per character of words and rewrites), so their memory stays near 100-150 MB whatever the texts.
+ANALYSIS_CHARS = 1 << 21
+REWRITE_CHARS = 1 << 22
 
 # ---------------------------------------------------------------- TextAttack's word splitter
 # Copied from textattack/shared/utils/strings.py (0.3.11, MIT) so that importing afroadv's engine
@@ -105,8 +111,8 @@ class Goal:
     def __post_init__(self):
         if self.kind not in GOALS:
             raise AfroadvError(f"--goal must be one of {', '.join(GOALS)}, got {self.kind!r}")
-        if not (self.delta > 0 and math.isfinite(self.delta)):
-            raise AfroadvError(f"--delta must be a positive number, got {self.delta}")
+        # scores live on the 0–1 scale: a δ above 1 can never be reached, a NaN never compares
+        object.__setattr__(self, "delta", check_float(self.delta, "--delta", low=0.0, high=1.0, low_open=True))
 
     @property
     def needs_gold(self) -> bool:
@@ -146,21 +152,19 @@ class AttackSpace:
 
     def __init__(self, perturber: Perturber, *, seed: int = 0, candidates: int = DEFAULT_CANDIDATES,
                  sides: str = "both", budget: float = DEFAULT_BUDGET, max_edit_distance: int | None = None):
-        if candidates < 1:
-            raise AfroadvError(f"--candidates must be at least 1, got {candidates}")
-        if not 0.0 < budget <= 1.0:
-            raise AfroadvError(f"--budget is a share of words: 0 < budget ≤ 1, got {budget}")
-        if max_edit_distance is not None and max_edit_distance < 1:
-            raise AfroadvError(f"--max-edit-distance must be at least 1, got {max_edit_distance}")
         self.perturber = perturber
-        self.seed = int(seed)
-        self.candidates = int(candidates)
+        self.seed = check_seed(seed)
+        # capped: every rewrite of every word is built (and, in a beam, queried), so memory grows with it
+        self.candidates = check_count(candidates, "--candidates", maximum=MAX_CANDIDATES)
         self.sides = sides
         self.attack_side = _as_sides(sides)
-        self.budget = float(budget)
-        self.max_edit_distance = max_edit_distance
+        self.budget = check_float(budget, "--budget", low=0.0, high=1.0, low_open=True)
+        self.max_edit_distance = None if max_edit_distance is None else check_count(max_edit_distance,
+                                                                                    "--max-edit-distance")
         self._rewrites: dict[str, tuple[str, ...]] = {}
+        self._rewrites_chars = 0
         self._analysis: OrderedDict[tuple[str, ...], Analysis] = OrderedDict()
+        self._analysis_chars = 0
 
     @classmethod
     def build(cls, recipe: str | Recipe, lang: str | Language, **kwargs) -> AttackSpace:
@@ -198,8 +202,10 @@ class AttackSpace:
                     if new != word and _one_word(new):
                         out.setdefault(new)
             found = tuple(out)
-            if len(self._rewrites) < 500_000:
-                self._rewrites[word] = found
+            size = len(word) + sum(map(len, found))
+            if len(self._rewrites) < 500_000 and self._rewrites_chars + size <= REWRITE_CHARS:
+                self._rewrites[word] = found  # (bounded in characters too: words can be long)
+                self._rewrites_chars += size
         return found
 
     # -------------------------------------------------------------- which words
@@ -210,8 +216,11 @@ class AttackSpace:
             return found
         found = self._analyse(columns)
         self._analysis[columns] = found
-        if len(self._analysis) > 50_000:
-            self._analysis.popitem(last=False)
+        self._analysis_chars += sum(map(len, columns))
+        # least recently added first; bounded in characters (an analysis grows with its text's words)
+        while len(self._analysis) > 1 and (len(self._analysis) > 50_000 or self._analysis_chars > ANALYSIS_CHARS):
+            old, _ = self._analysis.popitem(last=False)
+            self._analysis_chars -= sum(map(len, old))
         return found
 
     def _analyse(self, columns: tuple[str, ...]) -> Analysis:

@@ -16,6 +16,10 @@ SIGKILL and resumed writes the same bytes as an uninterrupted one. (Model output
 deterministic too: every text is encoded in the same batch in both runs, because the persistent
 embedding cache stores a whole encoder call atomically and the calls replay in the same order.)
 
+Bounds, all checked before the model loads and before anything is written: every option
+(`AttackConfig.checked`), the output folder, and each sentence's length in characters
+(`--max-chars`, default 2,000) and in model tokens (`--max-tokens`, default the model's window).
+
 No torch or textattack import at module level.
 """
 
@@ -26,15 +30,27 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from afroadv import __version__
 from afroadv.attack.core import AttackSpace, Goal, changed_words
-from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA, GOALS, SEARCHES
-from afroadv.data.writers import dumps_record, write_manifest, write_records, write_text_atomic
+from afroadv.attack.defaults import (
+    DEFAULT_BUDGET,
+    DEFAULT_CANDIDATES,
+    DEFAULT_DELTA,
+    DEFAULT_MAX_CHARS,
+    GOALS,
+    MAX_BEAM_WIDTH,
+    MAX_CANDIDATES,
+    SEARCHES,
+    SIDE_CHOICES,
+)
+from afroadv.data.writers import check_out_dir, dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.generate import COLUMNS, pairs_sha256
+from afroadv.options import check_count, check_device, check_float, check_limit, check_seed
 from afroadv.resources import sha256_file
 from afroadv.text import nfc
 
@@ -59,7 +75,7 @@ class AttackConfig:
     goal: str = "move"
     search: str = "greedy"
     beam_width: int = 4
-    max_queries: int | None = 2000
+    max_queries: int | None = 2000  # None: no limit (Python only; the CLI always has one)
     sides: str | None = None
     max_edit_distance: int | None = None
     candidates: int = DEFAULT_CANDIDATES
@@ -68,26 +84,49 @@ class AttackConfig:
     device: str | None = None
     batch_size: int = 32
     threads: int | None = None  # torch intra-op threads (None: torch's default)
+    max_chars: int = DEFAULT_MAX_CHARS  # longest sentence attacked, in characters
+    max_tokens: int | None = None  # longest sentence in model tokens (None: the model's own window)
+    trust_remote_code: bool = False  # run code a model folder names (custom modules, auto_map)
+    allow_pickle: bool = False  # load pickle weights when a folder has no safetensors
+
+    def checked(self) -> AttackConfig:
+        """This config with every option checked and its numbers normalised (3.0 → 3), or one
+        AfroadvError naming the first bad option. `run_attack` calls it before any work, so the
+        Python API gets the CLI's rules."""
+        for name, value, choices in (("--goal", self.goal, GOALS), ("--search", self.search, SEARCHES),
+                                     ("--engine", self.engine, ENGINES)):
+            if value not in choices:
+                raise AfroadvError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        if self.sides is not None and self.sides not in SIDE_CHOICES:
+            raise AfroadvError(f"--sides must be one of {', '.join(SIDE_CHOICES)}, got {self.sides!r}")
+        for name, value in (("--model", self.model), ("--lang", self.lang), ("--recipe", self.recipe)):
+            if not isinstance(value, str) or not value.strip():
+                raise AfroadvError(f"{name} must be a non-empty name, got {value!r}")
+
+        def count(value, name, **kw):
+            return None if value is None else check_count(value, name, **kw)
+
+        return replace(
+            self,
+            limit=check_limit(self.limit),
+            seed=check_seed(self.seed),
+            budget=check_float(self.budget, "--budget", low=0.0, high=1.0, low_open=True),
+            delta=check_float(self.delta, "--delta", low=0.0, high=1.0, low_open=True),
+            beam_width=check_count(self.beam_width, "--beam-width", maximum=MAX_BEAM_WIDTH),
+            max_queries=count(self.max_queries, "--max-queries"),
+            max_edit_distance=count(self.max_edit_distance, "--max-edit-distance"),
+            candidates=check_count(self.candidates, "--candidates", maximum=MAX_CANDIDATES),
+            checkpoint_every=check_count(self.checkpoint_every, "--checkpoint-every"),
+            device=check_device(self.device),
+            batch_size=check_count(self.batch_size, "--batch-size"),
+            threads=count(self.threads, "--threads"),
+            max_chars=check_count(self.max_chars, "--max-chars"),
+            max_tokens=count(self.max_tokens, "--max-tokens"),
+        )
 
     def validate(self) -> None:
-        if self.goal not in GOALS:
-            raise AfroadvError(f"--goal must be one of {', '.join(GOALS)}, got {self.goal!r}")
-        if self.search not in SEARCHES:
-            raise AfroadvError(f"--search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
-        if self.engine not in ENGINES:
-            raise AfroadvError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.beam_width < 1:
-            raise AfroadvError(f"--beam-width must be at least 1, got {self.beam_width}")
-        if self.max_queries is not None and self.max_queries < 0:
-            raise AfroadvError(f"--max-queries must be ≥ 0 (0: no limit), got {self.max_queries}")
-        if self.checkpoint_every < 1:
-            raise AfroadvError(f"--checkpoint-every must be at least 1, got {self.checkpoint_every}")
-        if self.limit is not None and self.limit < 1:
-            raise AfroadvError(f"--limit must be positive, got {self.limit}")
-        if self.batch_size < 1:
-            raise AfroadvError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if self.threads is not None and self.threads < 1:
-            raise AfroadvError(f"--threads must be at least 1, got {self.threads}")
+        """Raise AfroadvError on the first bad option (see `checked`)."""
+        self.checked()
 
 
 @dataclass
@@ -173,10 +212,12 @@ def _engine(cfg: AttackConfig, space: AttackSpace, goal: Goal, scorer):
             return o.final.columns, o.original.score, o.final.score, o.final.objective, o.final.done, o.queries
 
         return run
-    from textattack.goal_function_results import GoalFunctionResultStatus
+    # ta_wrapper stages NLTK's data and blocks downloads before it imports textattack; any
+    # `from textattack ...` above it would run textattack's online first import instead.
+    from afroadv.attack.ta_wrapper import PairModelWrapper, attacked_text, build_attack
 
     from afroadv.attack.goal import gold_label
-    from afroadv.attack.ta_wrapper import PairModelWrapper, attacked_text, build_attack
+    from textattack.goal_function_results import GoalFunctionResultStatus
 
     attack = build_attack(space, PairModelWrapper(scorer), goal=goal.kind, delta=goal.delta, search=cfg.search,
                           beam_width=cfg.beam_width, max_queries=max_queries)
@@ -194,13 +235,18 @@ def _engine(cfg: AttackConfig, space: AttackSpace, goal: Goal, scorer):
 # ---------------------------------------------------------------- the run
 def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: bool = False,
                encoder=None, notify=None) -> AttackRun:
-    """Attack every pair of the dataset (first `limit`) and write the outputs into `out`."""
+    """Attack every pair of the dataset (first `limit`) and write the outputs into `out`.
+
+    Bad input (an option, the output folder, a sentence over --max-chars / --max-tokens) raises
+    AfroadvError before the model loads and before anything is written."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
     from afroadv.perturb.recipe import load_recipe
 
-    cfg.validate()
+    cfg = cfg.checked()
     notify = notify or (lambda msg: None)
+    out = Path(out)
+    check_out_dir(out, "--out")  # a file, a read-only folder: said now, not after the model loads (creates nothing)
     goal = Goal(cfg.goal, float(cfg.delta))
     language = get_language(cfg.lang)
     recipe = load_recipe(cfg.recipe)
@@ -208,6 +254,7 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
     pairs = ds.pairs[: cfg.limit] if cfg.limit else ds.pairs
     if not pairs:
         raise AfroadvError(f"dataset {ds.name} has no pairs to attack")
+    check_lengths(pairs, cfg.max_chars)
     task = pairs[0].task
     sides = "first" if task == "bitext" else (cfg.sides or recipe.sides)
     space = AttackSpace.build(recipe, language, seed=cfg.seed, candidates=cfg.candidates, sides=sides,
@@ -216,11 +263,14 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
     golds = [None if p.score is None else float(p.score) / scale for p in pairs]
     if goal.needs_gold and any(g is None for g in golds):
         raise AfroadvError(f"--goal away-from-gold needs gold scores; {ds.name} has pairs without one (use --goal move)")
-
     if encoder is None:
         from afroadv.models import load_encoder, resolve_model
 
-        encoder = load_encoder(resolve_model(cfg.model), device=cfg.device, batch_size=cfg.batch_size)
+        encoder = load_encoder(resolve_model(cfg.model, trust_remote_code=cfg.trust_remote_code,
+                                             allow_pickle=cfg.allow_pickle),
+                               device=cfg.device, batch_size=cfg.batch_size)
+    check_token_lengths(pairs, encoder, cfg.max_tokens)  # (the tokenizer only: weights load lazily)
+
     resolved = encoder.resolved
     model_info = {"name": cfg.model, "id": resolved.model_id, "fingerprint": resolved.fingerprint, "kind": resolved.kind}
     attack_params = {"goal": goal.kind, "delta": goal.delta, "budget": space.budget, "search": cfg.search,
@@ -233,7 +283,6 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
               "dataset": {"name": ds.name, "split": ds.split, "limit": cfg.limit}, "input_sha256": pairs_sha256(pairs),
               "attack": attack_params}
 
-    out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -295,6 +344,97 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
               "texts_encoded": scorer.texts_encoded - encoded_before, "model_queries": sum(r["queries"] for r in records[resumed_from:]),
               **{k: v for k, v in stats.items() if k != "texts_encoded"}}
     return AttackRun(out, summary, records, timing, resumed_from)
+
+
+# ---------------------------------------------------------------- input bounds
+def check_lengths(pairs, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+    """Every sentence at most `max_chars` characters, or one AfroadvError naming the first pair over.
+
+    Why a bound at all: an attack's time and memory grow with (words × rewrites × text length), so a
+    stray 1 MB "sentence" (a pasted document, a broken CSV quote) would otherwise run the machine
+    out of memory long before the query budget stops it."""
+    for p in pairs:
+        for side, text in ((1, p.sentence1), (2, p.sentence2)):
+            if len(text) > max_chars:
+                raise AfroadvError(f"pair {p.id}: sentence {side} has {len(text):,} characters, over the "
+                                   f"--max-chars limit of {max_chars:,} (shorten it, drop the pair, or raise --max-chars)")
+
+
+def check_token_lengths(pairs, encoder, max_tokens: int | None = None) -> None:
+    """Every sentence (a cross-encoder: every pair) within `max_tokens` of the model's tokenizer —
+    by default the model's own window, past which words are cut off and cannot move the score.
+    Skipped when the tokenizer cannot be found (then only --max-chars applies)."""
+    tok = _tokenizer(encoder)
+    if tok is None:
+        return
+    window = _window(encoder, tok)
+    limit = max_tokens or window
+    if limit is None:
+        return
+    prepare = getattr(encoder, "_prepare", None) or (lambda texts: list(texts))  # e5's "query: " prefix
+    cross = not hasattr(encoder, "encode")
+    kw = {"add_special_tokens": True, "truncation": False, "verbose": False}
+    for start in range(0, len(pairs), 256):  # in chunks: only lengths are kept, never a whole set's ids
+        chunk = pairs[start:start + 256]
+        try:
+            if cross:
+                ids = tok([p.sentence1 for p in chunk], [p.sentence2 for p in chunk], **kw)["input_ids"]
+                found = [(p, None, len(x)) for p, x in zip(chunk, ids)]
+            else:
+                ids = tok(prepare([t for p in chunk for t in (p.sentence1, p.sentence2)]), **kw)["input_ids"]
+                found = [(chunk[i // 2], i % 2 + 1, len(x)) for i, x in enumerate(ids)]
+        except Exception:  # a tokenizer that cannot run here: the model will say so itself
+            return
+        for p, side, n in found:
+            if n > limit:
+                what = "the pair" if side is None else f"sentence {side}"
+                why = (f"--max-tokens {limit}" if max_tokens else
+                       f"the model's {limit}-token window (words past it cannot move the score; "
+                       "shorten it, or raise --max-tokens to attack it truncated)")
+                raise AfroadvError(f"pair {p.id}: {what} has {n:,} tokens, over {why}")
+
+
+def _window(encoder, tok) -> int | None:
+    """The model's window in tokens (what the encoder truncates to), if it says."""
+    sizes = [getattr(encoder, "max_length", None), getattr(tok, "model_max_length", None)]
+    sizes = [int(x) for x in sizes if isinstance(x, int) and 0 < x < 1_000_000]
+    return min(sizes) if sizes else None
+
+
+def _tokenizer(encoder):
+    """The encoder's tokenizer without loading its weights (a fully cached run never loads them)."""
+    tok = getattr(encoder, "_tokenizer", None)  # a loaded BiEncoder (transformers backend)
+    if tok is not None:
+        return tok
+    for holder in ("_st", "_ce"):  # a loaded sentence-transformers model / cross-encoder
+        tok = getattr(getattr(encoder, holder, None), "tokenizer", None)
+        if tok is not None:
+            return tok
+    rm = getattr(encoder, "resolved", None)
+    if rm is None or not getattr(rm, "source", None):
+        return None
+    return _load_tokenizer(str(rm.source), getattr(rm, "subfolder", None) or "",
+                           getattr(rm, "revision", None) if not getattr(rm, "source_is_dir", True) else None,
+                           bool(getattr(rm, "trust_remote_code", False)), getattr(rm, "fingerprint", None))
+
+
+@lru_cache(maxsize=4)
+def _load_tokenizer(source: str, subfolder: str, revision: str | None, trust_remote_code: bool, fingerprint):
+    """The model's tokenizer alone (cached per model: runs in one process share it), or None."""
+    try:
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        kw = {"trust_remote_code": trust_remote_code, **({"subfolder": subfolder} if subfolder else {}),
+              **({"revision": revision} if revision else {})}
+        level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            return AutoTokenizer.from_pretrained(source, **kw)
+        finally:
+            hf_logging.set_verbosity(level)
+    except Exception:  # no tokenizer files, no transformers, offline hub id: the token check is skipped
+        return None
 
 
 def _write_outputs(out, cfg, ds, pairs, golds, records, space, goal, model_info, attack_params, config) -> dict:

@@ -21,11 +21,18 @@ own text edits), same numpy tie-breaking — so the result is the one TextAttack
 the afroadv components (tests/test_attack.py and benchmarks/bench_attack.py check that it is).
 WIR `unk` (TextAttack's default) is not offered: it inserts BERT's "[UNK]", which XLM-R-family
 tokenisers split into ordinary pieces instead of their `<unk>`; deletion needs no model token.
+
+Memory: a step builds only the texts it can still query (the query budget truncates every batch,
+so the rest would be thrown away unseen), and the per-example score cache is keyed by digests;
+what is held at once is about (texts queried in a step) × (text length), never (words × rewrites ×
+beam) × (text length).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import heapq
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,13 +76,24 @@ class ExampleSearch:
 
     # ---------------------------------------------------------------- the goal function
     def _model(self, items: list[tuple[str, ...]]) -> list[float]:
-        """TextAttack's per-example model cache: only unseen texts reach the model."""
+        """TextAttack's per-example model cache: only unseen texts reach the model. Keyed by a
+        digest, so a long run of queries on long texts does not keep every text alive."""
         cache = self._cache
-        new = list(dict.fromkeys(c for c in items if c not in cache))
+        keys = [_digest(c) for c in items]
+        new: dict[bytes, tuple[str, ...]] = {}
+        for k, c in zip(keys, items):
+            if k not in cache and k not in new:
+                new[k] = c
         if new:
-            for c, s in zip(new, self._score_fn(new)):
-                cache[c] = float(s)
-        return [cache[c] for c in items]
+            for k, s in zip(new, self._score_fn(list(new.values()))):
+                cache[k] = float(s)
+        return [cache[k] for k in keys]
+
+    def _remaining(self) -> int | None:
+        """Queries left in the budget (None: no budget)."""
+        if self.query_budget == float("inf"):
+            return None
+        return max(0, int(self.query_budget) - self.num_queries)
 
     def _results(self, items: list[tuple[tuple[str, ...], frozenset[int]]]) -> tuple[list[Node], bool]:
         if self.query_budget < float("inf"):
@@ -89,21 +107,29 @@ class ExampleSearch:
         return out, self.num_queries == self.query_budget
 
     # ---------------------------------------------------------------- transformations
-    def _candidates(self, node: Node, index: int | None = None) -> list[tuple[tuple[str, ...], frozenset[int]]]:
+    def _candidates(self, node: Node, index: int | None = None,
+                    limit: int | None = None) -> list[tuple[tuple[str, ...], frozenset[int]]]:
+        """The node's candidates sorted by text (TextAttack's order); with `limit`, only the first
+        `limit` of them, selected with a bounded heap so the others are never held at once."""
+        if limit is not None and limit <= 0:
+            return []
+        found = self._each_candidate(node, index)
+        if limit is None:
+            return sorted(found, key=_text)
+        return heapq.nsmallest(limit, found, key=_text)  # == sorted(...)[:limit], stable
+
+    def _each_candidate(self, node: Node, index: int | None) -> Iterator[tuple[tuple[str, ...], frozenset[int]]]:
         space = self.space
         indices = space.modifiable(node.columns, node.modified, None if index is None else [index])
         if not indices:
-            return []
+            return
         words = space.analyse(node.columns).words
         current = node.text
-        out = []
         for k in indices:
             for new in space.rewrites(words[k]):
                 columns = space.replace_word(node.columns, k, new)
                 if "\n".join(columns) != current and space.within_edit_distance(self.original, columns):
-                    out.append((columns, node.modified | {k}))
-        out.sort(key=lambda c: "\n".join(c[0]))
-        return out
+                    yield columns, node.modified | {k}
 
     # ---------------------------------------------------------------- searches
     def run(self, columns: tuple[str, ...], gold: float | None, method: str = "greedy",
@@ -111,7 +137,7 @@ class ExampleSearch:
         self.original = tuple(columns)
         self.gold = gold
         self.num_queries = 0
-        self._cache: dict[tuple[str, ...], float] = {}
+        self._cache: dict[bytes, float] = {}
         self.orig_score = self._model([self.original])[0]
         (initial,), _ = self._results([(self.original, frozenset())])
         if method == "greedy":
@@ -125,14 +151,16 @@ class ExampleSearch:
     def _greedy_wir(self, initial: Node) -> Node:
         space = self.space
         indices_to_order = list(space.modifiable(initial.columns, initial.modified))
-        leave_one = [(space.delete_word(initial.columns, i), initial.modified) for i in indices_to_order]
+        left = self._remaining()  # the budget truncates the batch: texts past it are never built
+        leave_one = [(space.delete_word(initial.columns, i), initial.modified)
+                     for i in (indices_to_order if left is None else indices_to_order[:left])]
         results, search_over = self._results(leave_one)
         index_scores = np.array([r.objective for r in results])
         index_order = np.array(indices_to_order)[(-index_scores).argsort()]
         i = 0
         cur = initial
         while i < len(index_order) and not search_over:
-            candidates = self._candidates(cur, int(index_order[i]))
+            candidates = self._candidates(cur, int(index_order[i]), self._remaining())
             i += 1
             if not candidates:
                 continue
@@ -150,9 +178,12 @@ class ExampleSearch:
         beam = [initial]
         best = initial
         while not best.done:
+            left = self._remaining()
+            if left == 0:  # the original pair spent the budget (TextAttack's BeamSearch would fail on an empty argmax)
+                return best
             potential = []
             for node in beam:
-                potential += self._candidates(node)
+                potential += self._candidates(node, None, None if left is None else left - len(potential))
             if not potential:
                 return best
             results, search_over = self._results(potential)
@@ -162,3 +193,17 @@ class ExampleSearch:
                 return best
             beam = [results[i] for i in (-scores).argsort()[:beam_width]]
         return best
+
+
+def _text(candidate: tuple[tuple[str, ...], frozenset[int]]) -> str:
+    return "\n".join(candidate[0])
+
+
+def _digest(columns: tuple[str, ...]) -> bytes:
+    """16 bytes naming a pair text exactly (each column length-prefixed, so no two texts share one)."""
+    h = hashlib.blake2b(digest_size=16)
+    for c in columns:
+        b = c.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.digest()

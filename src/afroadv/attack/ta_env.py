@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from afroadv.data.writers import write_text_atomic
+from afroadv.errors import AfroadvError
 from afroadv.resources import cache_root, data_dir
 
 _CLOBBERED = ("TFHUB_CACHE_DIR", "PYTORCH_TRANSFORMERS_CACHE", "HF_HOME", "XDG_CACHE_HOME", "TOKENIZERS_PARALLELISM")
@@ -34,30 +36,39 @@ def stage_nltk_data() -> Path:
     root = cache_root() / "nltk_data"
     target = root / "corpora" / "stopwords" / "english"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
         words = (data_dir() / "stopwords" / "eng.txt").read_text(encoding="utf-8")
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(words, encoding="utf-8")
-        os.replace(tmp, target)
+        # Atomic, through a random temp name in the same folder: a predictable name could be
+        # pre-created (or linked elsewhere) in a shared cache, and two processes staging at once
+        # would write into the same file.
+        write_text_atomic(target, words)
     return root
 
 
 def stage_post_install_marker() -> Path:
+    """The file whose absence makes textattack's first import run `nltk.download` six times."""
     marker = textattack_cache_dir() / "post_install_check_3"
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch(exist_ok=True)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch(exist_ok=True)
+    except OSError as e:
+        raise AfroadvError(f"cannot write textattack's cache folder {marker.parent} (TA_CACHE_DIR): "
+                           f"{e.strerror or e}") from None
     return marker
 
 
 def import_textattack():
-    """Import and return the textattack module, offline and without clobbering cache variables."""
-    if "textattack" in sys.modules:
-        return sys.modules["textattack"]
+    """Import and return the textattack module, offline and without clobbering cache variables.
+
+    Every afroadv path to textattack goes through here (goal.py, transformations.py, ta_wrapper.py
+    and the runner call it before their own `from textattack ...` lines): a plain first import with
+    a fresh TextAttack cache would call `nltk.download` six times and then fail on stop words."""
     import nltk
 
     nltk_root = str(stage_nltk_data())
-    if nltk_root not in nltk.data.path:
+    if nltk_root not in nltk.data.path:  # also when textattack is already imported: later lookups need it
         nltk.data.path.insert(0, nltk_root)
+    if "textattack" in sys.modules:
+        return sys.modules["textattack"]
     stage_post_install_marker()
     saved = {k: os.environ.get(k) for k in _CLOBBERED}
     real_download = nltk.download

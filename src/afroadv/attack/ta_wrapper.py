@@ -31,6 +31,7 @@ from afroadv.attack.wrapper import PairScorer
 textattack = import_textattack()  # stage offline data first: the textattack imports below must come after it
 
 from textattack.models.wrappers import ModelWrapper
+from textattack.search_methods import BeamSearch
 
 COLUMNS = ("sentence1", "sentence2")
 ONE_CHUNK = 2**31 - 1
@@ -52,14 +53,26 @@ class PairModelWrapper(ModelWrapper):
         return np.asarray(self.scorer.score_pairs(pairs), dtype=np.float32)
 
 
+class BudgetedBeamSearch(BeamSearch):
+    """TextAttack's BeamSearch, except when the original pair's query has spent the whole query
+    budget (`--max-queries 1`): there the original gives up at once, where TextAttack's would
+    raise on the argmax of an empty result list. Everything else is the parent's."""
+
+    def perform_search(self, initial_result):
+        gf = self.goal_function
+        if gf.query_budget < float("inf") and gf.num_queries >= gf.query_budget:
+            return initial_result
+        return super().perform_search(initial_result)
+
+
 def search_method(search: str = "greedy", beam_width: int = 4):
-    from textattack.search_methods import BeamSearch, GreedyWordSwapWIR
+    from textattack.search_methods import GreedyWordSwapWIR
 
     if search == "greedy":
         # "delete", not TextAttack's default "unk": its unk token is BERT's "[UNK]".
         return GreedyWordSwapWIR(wir_method="delete")
     if search == "beam":
-        return BeamSearch(beam_width=int(beam_width))
+        return BudgetedBeamSearch(beam_width=int(beam_width))
     raise ValueError(f"unknown search {search!r}: greedy or beam")
 
 

@@ -17,6 +17,7 @@ scores still go through the persistent cache. No torch or textattack import here
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 
@@ -35,7 +36,8 @@ class PairScorer:
         self.encoder = encoder
         self.bi = hasattr(encoder, "encode")
         self._memo: dict[str, np.ndarray] = {}
-        self._memo_bytes = int(memo_bytes)
+        self._memo_bytes = int(memo_bytes)  # vectors *and* their texts: long texts must not grow it
+        self._memo_used = 0
         self.calls = 0  # score_pairs calls
         self.pairs_scored = 0  # pairs asked for (model queries that reached the model side)
         self.texts_requested = 0  # 2 per pair
@@ -46,8 +48,9 @@ class PairScorer:
         """Texts the model actually ran on (cache misses), since the encoder was built."""
         return int(getattr(self.encoder, "texts_encoded", getattr(self.encoder, "pairs_scored", 0)))
 
-    def _max_items(self, dim: int) -> int:
-        return max(10_000, self._memo_bytes // max(1, 4 * dim))
+    @staticmethod
+    def _size(text: str, vec: np.ndarray) -> int:
+        return sys.getsizeof(text) + vec.nbytes + 100  # (+ the dict slot and array header)
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         pairs = [(p[0], p[1]) for p in pairs]
@@ -69,11 +72,14 @@ class PairScorer:
             texts = list(need)
             self.texts_looked_up += len(texts)
             vecs = self.encoder.encode(texts)
-            if len(memo) + len(texts) > self._max_items(vecs.shape[1]):
+            added = sum(self._size(t, v) for t, v in zip(texts, vecs))
+            if self._memo_used + added > self._memo_bytes:  # full: keep only what this call needs
                 keep = {t for p in pairs for t in p}
                 self._memo = memo = {t: v for t, v in memo.items() if t in keep}
+                self._memo_used = sum(self._size(t, v) for t, v in memo.items())
             for t, v in zip(texts, vecs):
                 memo[t] = v
+            self._memo_used += added
         a = np.stack([memo[p[0]] for p in pairs])
         b = np.stack([memo[p[1]] for p in pairs])
         return cosine_rows(a, b)

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from afroadv.data.pairs import Pair
-from afroadv.data.readers import read_bitext, read_invariance, read_pairs_file, read_semrel
+from afroadv.data.readers import (
+    check_unique_ids,
+    read_bitext,
+    read_invariance,
+    read_scored_file,
+    read_semrel,
+    score_scale,
+)
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language
 from afroadv.resources import data_dir, shared_data_dir
@@ -80,7 +87,9 @@ def load_dataset(lang: Language, dataset: str | None = None, split: str = "test"
                     f"{lang.code} has no gold STS set (never invented); use --dataset {' or '.join(lang.bitext) or 'PATH'}"
                 )
             path = _semrel_file(lang, split)
-            return LoadedDataset("semrel", split, read_semrel(path, lang.code), (path,), (0.0, 1.0))
+            pairs = read_semrel(path, lang.code)
+            check_unique_ids(pairs, path)
+            return LoadedDataset("semrel", split, pairs, (path,), score_scale(pairs, path, (0.0, 1.0)))
         if name not in lang.bitext:
             have = ", ".join(available_datasets(lang)) or "none"
             raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
@@ -90,9 +99,5 @@ def load_dataset(lang: Language, dataset: str | None = None, split: str = "test"
     path = Path(name)
     if not path.exists() and not any(sep in name for sep in "/\\.") :
         raise AfroadvError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)} or a file path")
-    pairs = read_pairs_file(path, lang.code)
-    scale = None
-    scores = [p.score for p in pairs if p.score is not None]
-    if scores:
-        scale = (0.0, 5.0) if max(scores) > 1.0 else (0.0, 1.0)
+    pairs, scale = read_scored_file(path, lang.code)
     return LoadedDataset(str(path), split, pairs, (path,), scale)

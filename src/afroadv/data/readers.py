@@ -192,9 +192,51 @@ def read_invariance(path: Path, lang: str, id_prefix: str) -> list[Pair]:
     return pairs
 
 
+SCALES = ((0.0, 1.0), (0.0, 5.0))  # SemRel-style relatedness, STS-B similarity
+
+
+def score_scale(pairs: list[Pair], where: Path | str, declared: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    """The gold scale of a set's scores — `declared`, else the smallest of 0–1 / 0–5 holding them —
+    after checking every score lies inside it; None when the set has no scores."""
+    scored = [p for p in pairs if p.score is not None]
+    if not scored:
+        return None
+    low = min(scored, key=lambda p: p.score)
+    high = max(scored, key=lambda p: p.score)
+    scale = declared or next((sc for sc in SCALES if sc[0] <= low.score and high.score <= sc[1]), None)
+    if scale is None or low.score < scale[0] or high.score > scale[1]:
+        bad = low if low.score < (scale or SCALES[-1])[0] else high
+        allowed = f"{scale[0]:g}–{scale[1]:g}" if scale else "0–1 or 0–5"
+        raise AfroadvError(f"{where}: pair {bad.id} has score {bad.score:g}, outside the gold scale {allowed}")
+    return scale
+
+
+def check_unique_ids(pairs: list[Pair], where: Path | str) -> None:
+    """Pair ids name random streams and output records: two pairs with one id would get identical
+    edits and repeated output ids."""
+    seen: set[str] = set()
+    for p in pairs:
+        if p.id in seen:
+            raise AfroadvError(f"{where}: duplicate pair id {p.id!r} (ids must be unique; drop the id column to number rows)")
+        seen.add(p.id)
+
+
 def read_pairs_file(path: Path, lang: str) -> list[Pair]:
-    """Read a user-supplied file, telling SemRel CSV, STS-B TSV and generic tables apart by content."""
+    """Read a user-supplied file, telling SemRel CSV, STS-B TSV and generic tables apart by content;
+    ids unique, scores inside their gold scale."""
+    return read_scored_file(path, lang)[0]
+
+
+def read_scored_file(path: Path, lang: str) -> tuple[list[Pair], tuple[float, float] | None]:
+    """read_pairs_file's pairs and their gold scale (SemRel 0–1 and STS-B 0–5 as declared by the
+    format, else inferred from the scores)."""
     path = Path(path)
+    pairs, declared = _read_pairs_file(path, lang)
+    check_unique_ids(pairs, path)
+    return pairs, score_scale(pairs, path, declared)
+
+
+def _read_pairs_file(path: Path, lang: str) -> tuple[list[Pair], tuple[float, float] | None]:
     if not path.exists():
         raise AfroadvError(f"dataset file not found: {path}")
     if path.is_dir():
@@ -207,16 +249,16 @@ def read_pairs_file(path: Path, lang: str) -> list[Pair]:
             rows = pq.read_table(path).to_pylist()
         except Exception as e:  # pyarrow raises many types for bad files
             raise AfroadvError(f"{path}: unreadable parquet ({type(e).__name__})") from None
-        return _generic_rows_to_pairs(rows, path, lang, 1)
+        return _generic_rows_to_pairs(rows, path, lang, 1), None
     if suffix in (".jsonl", ".json"):
-        return read_generic(path, lang)
+        return read_generic(path, lang), None
     header = read_text(path).split("\n", 1)[0]
     if header.lower().startswith("pairid,"):
-        return read_semrel(path, lang)
+        return read_semrel(path, lang), SCALES[0]
     if "sentence1" in header:
-        return read_generic(path, lang)
+        return read_generic(path, lang), None
     if header.count("\t") >= 6:
-        return read_stsb(path, lang)
+        return read_stsb(path, lang), SCALES[1]
     raise AfroadvError(
         f"{path}: missing columns: need sentence1, sentence2[, score] (or SemRel PairID,Text,Score, or STS-B TSV)"
     )

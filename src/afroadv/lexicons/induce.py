@@ -422,7 +422,11 @@ def run_induce(
 ) -> int:
     """CLI entry: induce from two line-aligned files and write one lexicon TSV; returns row count.
     Parts of speech are filled in when lemminflect is installed (code-switching uses nouns)."""
-    th = Thresholds(min_count=min_count)
+    from afroadv.data.writers import check_destination
+    from afroadv.options import check_count
+
+    th = Thresholds(min_count=check_count(min_count, "--min-count"))
+    check_destination(Path(out_path), "lexicon")
     entries = induce_lexicon(read_lines(src_path), read_lines(eng_path), src_stopwords=src_stopwords, th=th)
     write_tsv(((e.word, e.english, e.count, origin, e.pos) for e in entries), out_path)
     return len(entries)

@@ -119,14 +119,33 @@ def _big_file_sha(path: Path) -> str:
         except (OSError, ValueError):
             memo = {}
         memo[key] = digest
-        try:
-            memo_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(memo), encoding="utf-8")
-            os.replace(tmp, memo_file)
-        except OSError:
-            pass  # a read-only cache only costs a re-hash next time
+        _write_memo(memo_file, json.dumps(memo))
     return digest
+
+
+def _write_memo(memo_file: Path, text: str) -> None:
+    """Replace the memo atomically through a temp file that mkstemp creates (O_EXCL, random name):
+    a fixed name such as `fingerprints.<pid>.tmp` could be planted beforehand (e.g. as a symlink)
+    by another user of a shared cache folder. A failed write only costs a re-hash next time."""
+    tmp = None
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{memo_file.name}.{os.getpid()}.", suffix=".tmp", dir=memo_file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(f.fileno(), 0o666 & ~mask)  # mkstemp makes 0600; the memo keeps the usual permissions
+            f.write(text)
+        os.replace(tmp, memo_file)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def folder_fingerprint(folder: Path) -> str:

@@ -9,6 +9,11 @@ holding float32 vectors as raw BLOBs (no pickle: a cache file can never execute 
 keyed by (namespace, blake2b-128 of the text); a namespace names everything that changes a vector:
 model id, model fingerprint, prefix, max length, dtype. SQLite's WAL mode lets several processes
 share the file.
+
+Integrity: only finite vectors are ever stored (a NaN from one broken run would otherwise be served
+to every later run), and every row read from disk is checked (its length, the namespace's width,
+finiteness); a bad row counts as a miss and is deleted, so the next computation replaces it.
+A namespace's width is kept in its `info` column when its first rows are stored.
 """
 
 from __future__ import annotations
@@ -109,6 +114,51 @@ class EmbeddingCache:
         self._ns_ids[namespace] = ns_id
         return ns_id
 
+    def _ns_dim(self, ns: int | str, *, infer: bool = False) -> int | None:
+        """The vector width recorded for a namespace (None: nothing recorded yet, or no disk).
+
+        With `infer`, a namespace written before widths were recorded gets the width most of its
+        rows have (a few damaged rows cannot outvote it), and that width is recorded."""
+        db = self._db()
+        if db is None or not isinstance(ns, int):
+            return None
+        row = db.execute("SELECT info FROM namespaces WHERE id=?", (ns,)).fetchone()
+        try:
+            dim = json.loads(row[0]).get("dim") if row and row[0] else None
+        except (ValueError, AttributeError):
+            dim = None
+        if isinstance(dim, int) and dim > 0:
+            return dim
+        if not infer:
+            return None
+        common = db.execute("SELECT dim, COUNT(*) AS n FROM vectors WHERE ns=? GROUP BY dim ORDER BY n DESC LIMIT 1",
+                            (ns,)).fetchone()
+        if not common or not isinstance(common[0], int) or common[0] <= 0:
+            return None
+        db.execute("UPDATE namespaces SET info=? WHERE id=?", (json.dumps({"dim": common[0]}), ns))
+        db.commit()
+        return common[0]
+
+    def _set_ns_dim(self, db: sqlite3.Connection, ns: int | str, dim: int) -> None:
+        """Record the width of freshly computed rows; they are authoritative, so a different
+        recorded width (a corrupted or hand-edited database) is replaced."""
+        if isinstance(ns, int) and self._ns_dim(ns) != dim:
+            db.execute("UPDATE namespaces SET info=? WHERE id=?", (json.dumps({"dim": dim}), ns))
+
+    @staticmethod
+    def _row_ok(dim, blob, expected: int | None) -> np.ndarray | None:
+        """The vector of a stored row, or None if the row is unusable: not a whole number of
+        float32s, a length that disagrees with its `dim` column or the namespace's width, or a
+        NaN/inf anywhere."""
+        if not isinstance(blob, (bytes, memoryview)) or not isinstance(dim, int) or len(blob) % 4:
+            return None
+        vec = np.frombuffer(blob, dtype=np.float32)
+        if vec.shape[0] != dim or dim <= 0 or (expected is not None and dim != expected):
+            return None
+        if not np.isfinite(vec).all():
+            return None
+        return vec
+
     def _remember(self, key: tuple, vec: np.ndarray) -> None:
         if self.max_memory_items <= 0:
             return
@@ -118,8 +168,11 @@ class EmbeddingCache:
             self._mem.popitem(last=False)
 
     # ------------------------------------------------------------------ API
-    def get_many(self, namespace: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Vectors already cached for these texts (missing ones are absent from the result)."""
+    def get_many(self, namespace: str, texts: Sequence[str], *, dim: int | None = None) -> dict[str, np.ndarray]:
+        """Vectors already cached for these texts (missing ones are absent from the result).
+
+        `dim` is the width the caller expects (else the namespace's recorded width); a stored row
+        that fails the checks of `_row_ok` is a miss and is deleted."""
         with self._lock:
             ns = self._ns_id(namespace)
             unique = list(dict.fromkeys(texts))
@@ -135,27 +188,41 @@ class EmbeddingCache:
                     todo[k] = t
             db = self._db()
             if db is not None and todo:
+                expected = dim or self._ns_dim(ns, infer=True)
                 keys = list(todo)
+                bad: list[bytes] = []
                 for i in range(0, len(keys), _CHUNK):
                     chunk = keys[i:i + _CHUNK]
                     q = f"SELECT key, dim, vec FROM vectors WHERE ns=? AND key IN ({','.join('?' * len(chunk))})"
-                    for k, dim, blob in db.execute(q, (ns, *chunk)):
-                        vec = np.frombuffer(blob, dtype=np.float32)
-                        if vec.shape[0] != dim:
-                            continue  # a torn row: treat as missing, it will be rewritten
+                    for k, row_dim, blob in db.execute(q, (ns, *chunk)).fetchall():
+                        vec = self._row_ok(row_dim, blob, expected)
+                        if vec is None:
+                            bad.append(k)  # torn, wrong width or non-finite: a miss, recomputed below
+                            continue
                         found[todo[k]] = vec
                         self._remember((ns, k), vec)
+                if bad:
+                    db.executemany("DELETE FROM vectors WHERE ns=? AND key=?", [(ns, k) for k in bad])
+                    db.commit()
             self.hits += len(found)
             self.misses += len(unique) - len(found)
             return found
 
     def put_many(self, namespace: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Store one float32 row per text (rows are copied; the caller may reuse its array)."""
+        """Store one float32 row per text (rows are copied; the caller may reuse its array).
+
+        Non-finite rows are refused and nothing of the call is stored: the cache outlives the run
+        that computed them."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim == 1:
             vectors = vectors[:, None]
         if len(texts) != vectors.shape[0]:
             raise ValueError("put_many: one vector per text")
+        if vectors.ndim != 2 or (len(texts) and vectors.shape[1] == 0):
+            raise ValueError("put_many: vectors must be a non-empty 2-d array")
+        bad = ~np.isfinite(vectors).all(axis=1)
+        if bad.any():
+            raise AfroadvError(f"refusing to cache non-finite vectors for {int(bad.sum())} of {len(texts)} texts")
         with self._lock:
             ns = self._ns_id(namespace)
             rows = []
@@ -167,19 +234,27 @@ class EmbeddingCache:
                 rows.append((ns, k, int(v.shape[0]), v.tobytes()))
             db = self._db()
             if db is not None and rows:
+                self._set_ns_dim(db, ns, int(vectors.shape[1]))
                 db.executemany("INSERT OR REPLACE INTO vectors(ns, key, dim, vec) VALUES (?, ?, ?, ?)", rows)
                 db.commit()
 
     def get_or_compute(self, namespace: str, texts: Sequence[str],
-                       compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        """Rows for `texts` in order; only the unique texts not cached are passed to `compute`."""
+                       compute: Callable[[list[str]], np.ndarray], *, dim: int | None = None) -> np.ndarray:
+        """Rows for `texts` in order; only the unique texts not cached are passed to `compute`.
+        `dim`: the expected width, when the caller knows it (see get_many)."""
         texts = list(texts)
-        found = self.get_many(namespace, texts)
+        found = self.get_many(namespace, texts, dim=dim)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             new = np.asarray(compute(missing), dtype=np.float32)
             if new.ndim == 1:
                 new = new[:, None]
+            stale = [t for t, v in found.items() if v.shape[0] != new.shape[1]]
+            if stale:
+                # rows of another width that nothing could check before this computation (a database
+                # from before widths were recorded, read with no expected width): recompute them too
+                new = np.concatenate([new, np.asarray(compute(stale), dtype=np.float32).reshape(len(stale), -1)])
+                missing += stale
             self.put_many(namespace, missing, new)
             for t, v in zip(missing, new):
                 found[t] = v

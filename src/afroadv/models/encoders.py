@@ -21,7 +21,8 @@ import numpy as np
 
 from afroadv.errors import AfroadvError
 from afroadv.models.cache import EmbeddingCache, default_cache, namespace_name
-from afroadv.models.registry import ResolvedModel, download_advice, resolve_model
+from afroadv.models.registry import ResolvedModel, check_folder_policy, download_advice, resolve_model
+from afroadv.options import check_count, check_device
 
 
 _DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
@@ -29,13 +30,12 @@ _DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16"
 
 
 def pick_device(device: str | None = None) -> str:
-    """The requested device, else the first CUDA GPU, else CPU."""
+    """The requested device (checked like every command's --device), else the first CUDA GPU, else CPU."""
+    checked = check_device(device)
+    if checked is not None:
+        return checked
     import torch
 
-    if device:
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise AfroadvError(f"device {device!r} requested but no CUDA GPU is available")
-        return device
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -74,6 +74,13 @@ def _tokenizer_kwargs() -> dict:
 
 def _load_error(rm: ResolvedModel, e: Exception) -> AfroadvError:
     first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    low = first.lower()
+    if rm.use_safetensors and not rm.allow_pickle and any(
+            m in low for m in ("no file named model.safetensors", "does not appear to have a file named model.safetensors")):
+        # the loaders were told use_safetensors=True and found only pickle weights (hub repositories)
+        return AfroadvError(f"{rm.name} has no safetensors weights (only pickle weights such as pytorch_model.bin, "
+                            "which can run code when loaded); convert them to safetensors or pass --allow-pickle "
+                            "if you trust the model")
     if not rm.local and any(w in first.lower() for w in ("connect", "offline", "internet", "resolve", "timed out",
                                                          "cannot find the requested files")):
         return AfroadvError(f"could not download {rm.source} ({first}); {download_advice(rm.source)}")
@@ -83,13 +90,18 @@ def _load_error(rm: ResolvedModel, e: Exception) -> AfroadvError:
 _LOADED: dict[tuple, object] = {}
 
 
+def _recheck(rm: ResolvedModel) -> None:
+    """Apply the loading policy again just before loading a local folder: it may have changed since
+    it was resolved, or the ResolvedModel may have been built or altered by hand."""
+    if rm.source_is_dir:
+        check_folder_policy(rm.source, subfolder=rm.subfolder, trust_remote_code=rm.trust_remote_code,
+                            allow_pickle=rm.allow_pickle)
+
+
 def _st_load(cls, rm: ResolvedModel, device: str, dtype: str, **extra):
     """Construct a sentence-transformers model class (bi or cross) with our loading policy."""
-    kw = {"device": device, "trust_remote_code": rm.trust_remote_code, **extra}
-    if rm.revision and not rm.source_is_dir:
-        kw["revision"] = rm.revision
-    if dtype != "float32":
-        kw["model_kwargs"] = _dtype_kwargs(dtype)
+    _recheck(rm)
+    kw = {"device": device, **rm.st_kwargs(_dtype_kwargs(dtype) if dtype != "float32" else None), **extra}
     try:
         return cls(rm.source, **kw)
     except AfroadvError:
@@ -118,10 +130,26 @@ def release_loaded_models() -> None:
 
 
 def _as_resolved(model: str | ResolvedModel, kind: str | None, trust_remote_code: bool,
-                 revision: str | None) -> ResolvedModel:
+                 revision: str | None, allow_pickle: bool) -> ResolvedModel:
+    """A ResolvedModel keeps the policy it was resolved under (its own trust_remote_code / allow_pickle)."""
     if isinstance(model, ResolvedModel):
         return model
-    return resolve_model(model, kind=kind, trust_remote_code=trust_remote_code, revision=revision)
+    return resolve_model(model, kind=kind, trust_remote_code=trust_remote_code, revision=revision,
+                         allow_pickle=allow_pickle)
+
+
+def _check_finite(what: str, values: np.ndarray, items: Sequence[str], unit: str) -> np.ndarray:
+    """Refuse NaN/inf output before it reaches the cache (where later, correct runs would read it
+    back) or any metric. Raises for the whole batch, so nothing of it is stored."""
+    values = np.asarray(values, dtype=np.float32)
+    rows = values.reshape(len(values), -1) if len(values) else values.reshape(0, 0)
+    bad = ~np.isfinite(rows).all(axis=1)
+    if bad.any():
+        first = str(items[int(np.argmax(bad))])
+        first = first if len(first) <= 60 else first[:57] + "..."
+        raise AfroadvError(f"{what} produced non-finite {unit} for {int(bad.sum())} of {len(values)} "
+                           f"{'pairs' if unit == 'scores' else 'texts'} (first: {first!r})")
+    return values
 
 
 class _Encoder:
@@ -147,8 +175,8 @@ class BiEncoder(_Encoder):
     def __init__(self, model: str | ResolvedModel, *, device: str | None = None, dtype: str | None = None,
                  batch_size: int = 32, max_length: int | None = None, prefix: str | None = None,
                  cache: EmbeddingCache | bool | None = True, backend: str = "auto",
-                 trust_remote_code: bool = False, revision: str | None = None):
-        self.resolved = _as_resolved(model, "bi", trust_remote_code, revision)
+                 trust_remote_code: bool = False, revision: str | None = None, allow_pickle: bool = False):
+        self.resolved = _as_resolved(model, "bi", trust_remote_code, revision, allow_pickle)
         if backend not in ("auto", "transformers", "sentence-transformers"):
             raise AfroadvError(f"backend must be auto, transformers or sentence-transformers, not {backend!r}")
         if backend == "auto":
@@ -156,7 +184,7 @@ class BiEncoder(_Encoder):
         self.backend = backend
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device, dtype)
-        self.batch_size = int(batch_size)
+        self.batch_size = check_count(batch_size, "--batch-size")
         self.max_length = int(max_length or self.resolved.max_seq_length or 512)
         self.prefix = self.resolved.query_prefix if prefix is None else prefix
         if cache is True:
@@ -214,12 +242,9 @@ class BiEncoder(_Encoder):
         from transformers import AutoModel, AutoTokenizer
 
         rm = self.resolved
-        kw = {"trust_remote_code": rm.trust_remote_code}
-        if rm.revision and not rm.source_is_dir:
-            kw["revision"] = rm.revision
-        if rm.subfolder:
-            kw["subfolder"] = rm.subfolder
-        model_kw = dict(kw, **_dtype_kwargs(self.dtype))
+        _recheck(rm)
+        kw = rm.hf_kwargs()
+        model_kw = dict(kw, **_dtype_kwargs(self.dtype), **rm.weights_kwargs())
         if self._use_device_map():
             model_kw["device_map"] = "auto"
         try:
@@ -305,10 +330,21 @@ class BiEncoder(_Encoder):
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.cache is None:
             unique = list(dict.fromkeys(texts))
-            vecs = self._encode_uncached(unique)
+            vecs = self._compute(unique)
             pos = {t: i for i, t in enumerate(unique)}
             return vecs[[pos[t] for t in texts]]
-        return self.cache.get_or_compute(self.namespace, texts, self._encode_uncached)
+        return self.cache.get_or_compute(self.namespace, texts, self._compute, dim=self._expected_dim())
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        return _check_finite(self.resolved.name, self._encode_uncached(texts), texts, "embeddings")
+
+    def _expected_dim(self) -> int | None:
+        """The vector width cached rows must have, when known without loading the model."""
+        if self._dim:
+            return int(self._dim)
+        if self.backend == "transformers" and self.resolved.hidden_size:
+            return int(self.resolved.hidden_size)
+        return None
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Cosine similarity of each pair, float32 in [-1, 1]; both sides are encoded in one call so
@@ -334,11 +370,11 @@ class CrossEncoder(_Encoder):
     def __init__(self, model: str | ResolvedModel, *, device: str | None = None, dtype: str | None = None,
                  batch_size: int = 32, max_length: int | None = None,
                  cache: EmbeddingCache | bool | None = True, trust_remote_code: bool = False,
-                 revision: str | None = None):
-        self.resolved = _as_resolved(model, "cross", trust_remote_code, revision)
+                 revision: str | None = None, allow_pickle: bool = False):
+        self.resolved = _as_resolved(model, "cross", trust_remote_code, revision, allow_pickle)
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device, dtype)
-        self.batch_size = int(batch_size)
+        self.batch_size = check_count(batch_size, "--batch-size")
         self.max_length = int(max_length or self.resolved.max_seq_length or 512)
         if cache is True:
             cache = default_cache()
@@ -383,19 +419,24 @@ class CrossEncoder(_Encoder):
             return np.zeros((0,), dtype=np.float32)
         if self.cache is None:
             unique = list(dict.fromkeys(keys))
-            vals = self._score_uncached(unique)[:, 0]
+            vals = self._compute(unique)[:, 0]
             pos = {k: i for i, k in enumerate(unique)}
             return vals[[pos[k] for k in keys]]
-        return self.cache.get_or_compute(self.namespace, keys, self._score_uncached)[:, 0]
+        return self.cache.get_or_compute(self.namespace, keys, self._compute, dim=1)[:, 0]
+
+    def _compute(self, keys: list[str]) -> np.ndarray:
+        return _check_finite(self.resolved.name, self._score_uncached(keys), keys, "scores")
 
     def __repr__(self) -> str:
         return f"CrossEncoder({self.model_id!r}, device={self.device}, dtype={self.dtype})"
 
 
 def load_encoder(model: str | ResolvedModel, *, kind: str | None = None, **kwargs) -> BiEncoder | CrossEncoder:
-    """Resolve `model` and wrap it in the encoder its kind calls for (kwargs go to the encoder)."""
+    """Resolve `model` and wrap it in the encoder its kind calls for (kwargs go to the encoder).
+    `trust_remote_code`, `revision` and `allow_pickle` go to resolve_model (a ResolvedModel keeps its own)."""
     rm = model if isinstance(model, ResolvedModel) else resolve_model(
-        model, kind=kind, trust_remote_code=kwargs.pop("trust_remote_code", False), revision=kwargs.pop("revision", None))
+        model, kind=kind, trust_remote_code=kwargs.pop("trust_remote_code", False),
+        revision=kwargs.pop("revision", None), allow_pickle=kwargs.pop("allow_pickle", False))
     if kind and rm.kind != kind:
         from dataclasses import replace
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from afroadv.errors import AfroadvError
 from afroadv.models._files import folder_fingerprint, read_build_info
+from afroadv.models.policy import Verdict, check_model_files
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class ResolvedModel:
     `source` is what transformers / sentence-transformers receive (a folder or a hub id);
     `subfolder` is where the transformer sits inside it (sentence-transformers folders may nest it);
     `pooling` is "mean" when our own mean pooling reproduces the model, otherwise None (then
-    sentence-transformers runs the model's own modules)."""
+    sentence-transformers runs the model's own modules). `trust_remote_code` / `allow_pickle` are
+    what the loading policy (models/policy.py) was checked under; `use_safetensors` is its verdict
+    (True: loaders take safetensors only; None: only pickle weights exist and they were allowed)."""
 
     name: str
     source: str
@@ -79,6 +82,8 @@ class ResolvedModel:
     revision: str | None
     fingerprint: str
     trust_remote_code: bool = False
+    allow_pickle: bool = False
+    use_safetensors: bool | None = True
     sentence_transformers: bool = False
     pooling: str | None = "mean"
     subfolder: str = ""
@@ -97,6 +102,29 @@ class ResolvedModel:
     def is_large(self) -> bool:
         """XL/XXL-class models: load with device_map='auto' and half precision on a GPU."""
         return self.arch == "XLMRobertaXLModel" or (self.params or 0) >= 1_000_000_000
+
+    def weights_kwargs(self) -> dict:
+        """Extra keywords for a transformers `from_pretrained` of the weights (or sentence-transformers'
+        `model_kwargs`): with safetensors present, or pickle not allowed, only safetensors may load."""
+        return {"use_safetensors": True} if self.use_safetensors else {}
+
+    def hf_kwargs(self) -> dict:
+        """Keywords for transformers' `from_pretrained` (model and tokenizer) under the loading policy."""
+        kw: dict = {"trust_remote_code": self.trust_remote_code}
+        if self.revision and not self.source_is_dir:
+            kw["revision"] = self.revision
+        if self.subfolder:
+            kw["subfolder"] = self.subfolder
+        return kw
+
+    def st_kwargs(self, model_kwargs: dict | None = None) -> dict:
+        """Keywords for sentence-transformers' SentenceTransformer / CrossEncoder under the loading
+        policy (train.py builds its own models from `source` and must pass these)."""
+        kw: dict = {"trust_remote_code": self.trust_remote_code,
+                    "model_kwargs": {**(model_kwargs or {}), **self.weights_kwargs()}}
+        if self.revision and not self.source_is_dir:
+            kw["revision"] = self.revision
+        return kw
 
 
 def list_models() -> list[ModelSpec]:
@@ -183,8 +211,37 @@ def _layout(read) -> dict:
     return out
 
 
+def _local_reader(folder: Path):
+    def read(rel: str):
+        p = folder / rel
+        return _load_json(p, "model file") if p.is_file() else None
+    return read
+
+
+def _local_lister(folder: Path):
+    def listdir(rel: str) -> set[str] | None:
+        try:
+            return {p.name for p in (folder / rel if rel else folder).iterdir() if p.is_file()}
+        except OSError:
+            return None
+    return listdir
+
+
+def check_folder_policy(folder: Path, *, subfolder: str = "", trust_remote_code: bool = False,
+                        allow_pickle: bool = False) -> Verdict:
+    """The loading policy on a local folder (custom code, pickle weights); raises AfroadvError.
+
+    The encoders call it again just before loading, so a folder changed after it was resolved
+    (or a ResolvedModel built by hand) is still checked."""
+    folder = Path(folder)
+    return check_model_files(f"model folder {folder}", _local_reader(folder), _local_lister(folder),
+                             weights_dir=subfolder, trust_remote_code=trust_remote_code,
+                             allow_pickle=allow_pickle, trusted_by="this folder")
+
+
 def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_code: bool,
-                    spec: ModelSpec | None = None, model_id: str | None = None) -> ResolvedModel:
+                    allow_pickle: bool = False, spec: ModelSpec | None = None,
+                    model_id: str | None = None) -> ResolvedModel:
     if not folder.exists():
         raise AfroadvError(f"model folder {folder} does not exist")
     if not folder.is_dir():
@@ -199,11 +256,11 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
         raise AfroadvError(f"{folder} is not a model folder: it has neither config.json (transformers) "
                            "nor modules.json (sentence-transformers)")
 
-    def read(rel: str):
-        p = folder / rel
-        return _load_json(p, "model file") if p.is_file() else None
-
+    read = _local_reader(folder)
     layout = _layout(read)
+    # Before anything from the folder is imported or loaded (only JSON has been read so far).
+    verdict = check_folder_policy(folder, subfolder=layout["subfolder"], trust_remote_code=trust_remote_code,
+                                  allow_pickle=allow_pickle)
     tdir = folder / layout["subfolder"] if layout["subfolder"] else folder
     config = read(f"{layout['subfolder']}/config.json" if layout["subfolder"] else "config.json")
     if not isinstance(config, dict):
@@ -226,6 +283,8 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
         revision=None,
         fingerprint=folder_fingerprint(folder),
         trust_remote_code=trust_remote_code,
+        allow_pickle=allow_pickle,
+        use_safetensors=verdict.use_safetensors,
         sentence_transformers=layout["sentence_transformers"],
         pooling=layout["pooling"],
         subfolder=layout["subfolder"],
@@ -237,9 +296,12 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
     )
 
 
-def _complete_weights(folder: Path) -> bool:
-    """True if every weights shard the folder's index names (or the single weights file) is there."""
-    for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+def _complete_weights(folder: Path, allow_pickle: bool = False) -> bool:
+    """True if every weights shard the folder's index names (or the single weights file) is there.
+    Pickle weights count only when allowed: otherwise the hub libraries fetch the safetensors."""
+    indexes = ("model.safetensors.index.json", "pytorch_model.bin.index.json") if allow_pickle \
+        else ("model.safetensors.index.json",)
+    for index in indexes:
         p = folder / index
         if p.is_file():
             try:
@@ -247,7 +309,7 @@ def _complete_weights(folder: Path) -> bool:
             except (OSError, ValueError, KeyError):
                 return False
             return all((folder / s).is_file() for s in shards)
-    return (folder / "model.safetensors").is_file() or (folder / "pytorch_model.bin").is_file()
+    return (folder / "model.safetensors").is_file() or (allow_pickle and (folder / "pytorch_model.bin").is_file())
 
 
 def _kind_from_arch(arch: str | None) -> str:
@@ -294,8 +356,18 @@ def download_advice(repo: str) -> str:
             "and pass the local folder instead")
 
 
+def _hub_files(repo: str, commit: str) -> list[str] | None:
+    """Every file of the hub repository at `commit` (one API call), or None if the hub does not say."""
+    try:
+        from huggingface_hub import HfApi
+
+        return list(HfApi().list_repo_files(repo, revision=commit))
+    except Exception:  # noqa: BLE001 - no listing only means the loaders enforce safetensors themselves
+        return None
+
+
 def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None, trust_remote_code: bool,
-                 spec: ModelSpec | None) -> ResolvedModel:
+                 spec: ModelSpec | None, allow_pickle: bool = False) -> ResolvedModel:
     """Find a hub model in the local hub cache, or probe the hub for its config (network)."""
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
@@ -362,9 +434,29 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
     # no network calls even when HF_HUB_OFFLINE is unset. Otherwise the hub libraries fetch what
     # is missing (pinned to the cached commit).
     tdir = snapshot / layout["subfolder"] if layout["subfolder"] else snapshot
-    complete = layout["pooling"] == "mean" and _complete_weights(tdir) and (
+    complete = layout["pooling"] == "mean" and _complete_weights(tdir, allow_pickle) and (
         (tdir / "tokenizer.json").is_file() or (tdir / "sentencepiece.bpe.model").is_file()
         or (tdir / "vocab.txt").is_file())
+    if (not allow_pickle and _hub_offline() and not _complete_weights(tdir)
+            and _complete_weights(tdir, allow_pickle=True)):
+        # only pickle weights are cached and the loaders cannot fetch safetensors: say why now
+        rel = f"{layout['subfolder']}/pytorch_model.bin" if layout["subfolder"] else "pytorch_model.bin"
+        raise AfroadvError(f"hub model {repo}: the local Hugging Face cache holds only pickle weights ({rel}), which "
+                           "can run code when loaded, and hub access is off; convert them to safetensors or pass "
+                           f"--allow-pickle if you trust {repo}")
+    # The loading policy, from the cached (or fetched) JSON, before anything is imported or loaded.
+    # Which weights files exist is known from the hub's file list when online, or from the snapshot
+    # when we load from it; otherwise the loaders are told use_safetensors=True and enforce it.
+    remote = _hub_files(repo, commit) if online else None
+    if remote is not None:
+        def listdir(rel: str) -> set[str] | None:
+            prefix = f"{rel}/" if rel else ""
+            return {f[len(prefix):] for f in remote if f.startswith(prefix) and "/" not in f[len(prefix):]}
+    else:
+        listdir = _local_lister(snapshot)
+    verdict = check_model_files(f"hub model {repo}", read, listdir, weights_dir=layout["subfolder"],
+                                trust_remote_code=trust_remote_code, allow_pickle=allow_pickle,
+                                listing_complete=remote is not None or complete, trusted_by=repo)
     return ResolvedModel(
         name=name,
         source=str(snapshot) if complete else repo,
@@ -377,6 +469,8 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         revision=commit,
         fingerprint=f"hub:{repo}@{commit}",
         trust_remote_code=trust_remote_code,
+        allow_pickle=allow_pickle,
+        use_safetensors=verdict.use_safetensors,
         sentence_transformers=layout["sentence_transformers"],
         pooling=layout["pooling"],
         subfolder=layout["subfolder"],
@@ -389,12 +483,14 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
 
 
 def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision: str | None = None,
-                  trust_remote_code: bool = False) -> ResolvedModel:
+                  trust_remote_code: bool = False, allow_pickle: bool = False) -> ResolvedModel:
     """Alias, local folder or hub id `org/name` -> ResolvedModel (raises AfroadvError on bad input).
 
     Aliases with a local builder (e5-small, tiny-*) are built into the cache on first use. Hub
     models are looked up in the local Hugging Face cache first; only if absent is the hub asked.
-    `trust_remote_code` stays False unless the caller asks: a model folder must not run code."""
+    A model must not run code unless the caller asks: custom code named by its JSON needs
+    `trust_remote_code=True`, and pickle weights (pytorch_model.bin, *.pt ...) `allow_pickle=True`;
+    both are checked here, before anything from the model is imported or loaded."""
     if kind not in (None, "bi", "cross"):
         raise AfroadvError(f"model kind must be 'bi' or 'cross', not {kind!r}")
     raw = os.fspath(name)
@@ -413,13 +509,14 @@ def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision:
             folder = build_tiny(spec.builder.split(":", 1)[1])
         else:
             return _resolve_hub(text, spec.hub_id, kind=kind, revision=revision,
-                                trust_remote_code=trust_remote_code, spec=spec)
-        return _resolve_folder(text, folder, kind=kind, trust_remote_code=trust_remote_code, spec=spec,
-                               model_id=spec.hub_id if spec.builder == "e5" else spec.alias)
+                                trust_remote_code=trust_remote_code, spec=spec, allow_pickle=allow_pickle)
+        return _resolve_folder(text, folder, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle,
+                               spec=spec, model_id=spec.hub_id if spec.builder == "e5" else spec.alias)
     path = Path(text).expanduser()
     if path.exists() or text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text:
         return _resolve_folder(text, path.resolve() if path.exists() else path, kind=kind,
-                               trust_remote_code=trust_remote_code)
+                               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
     if _HUB_ID.match(text):
-        return _resolve_hub(text, text, kind=kind, revision=revision, trust_remote_code=trust_remote_code, spec=None)
+        return _resolve_hub(text, text, kind=kind, revision=revision, trust_remote_code=trust_remote_code, spec=None,
+                            allow_pickle=allow_pickle)
     raise AfroadvError(f"unknown model {text!r}: use an alias ({_aliases()}), a local model folder, or a hub id like org/name")

@@ -67,4 +67,7 @@ def build_transformation(kind: str, lang: Language, params: dict) -> Transformat
     cls = TRANSFORMATIONS.get(kind)
     if cls is None:
         raise AfroadvError(f"unknown transformation kind {kind!r}; known: {', '.join(sorted(TRANSFORMATIONS))}")
-    return cls(lang, **params)
+    try:
+        return cls(lang, **params)
+    except (TypeError, ValueError, AttributeError, KeyError) as e:  # a param of the wrong type or shape
+        raise AfroadvError(f"transformation {kind!r}: bad params ({type(e).__name__}: {' '.join(str(e).split())})") from None

@@ -23,7 +23,7 @@ from typing import NamedTuple, Sequence
 
 from afroadv.perturb.base import Transformation, register
 from afroadv.perturb.letters import LetterModel, letter_model
-from afroadv.text import ETHIOPIC, graphemes, word_script
+from afroadv.text import ETHIOPIC, char_script, graphemes, word_script
 
 # Letters of these blocks never join a neighbour in an extended grapheme cluster: Latin (incl.
 # IPA, Extended Additional, C, D), Greek, Cyrillic, Hebrew, Arabic, Syriac, Thaana, NKo,
@@ -88,11 +88,13 @@ def shape(word: str, model: LetterModel) -> Shape:
     if script == ETHIOPIC:
         substitute: Sequence[int] = tuple(i for i, c in enumerate(g) if model.row(c[0]) is not None)
     else:
+        # only letters of the word's own script: its table's letters would be foreign to the others (wሰላም ↛ wmላም)
         table = model.table(script, word)
-        if simple and len(set(table.letters)) > 1:
+        if simple and len(set(table.letters)) > 1 and all(char_script(c) == script for c in word):
             substitute = range(n)
         else:
-            substitute = tuple(i for i, c in enumerate(g) if c[0].isalpha() and table.offers_other_than(c[0].lower()))
+            substitute = tuple(i for i, c in enumerate(g) if c[0].isalpha() and char_script(c[0]) == script
+                               and table.offers_other_than(c[0].lower()))
     return Shape(g, insert, delete, swap, substitute)
 
 
@@ -137,9 +139,10 @@ class CharInsert(_CharOp):
         g = s.clusters
         i = pick(s.insert, rng)
         u_which, u_letter = rng.random(), rng.random()
-        letter = self.model.slip(g[i - 1][0] if i else g[0][0], u_which, u_letter)
-        if letter is None:
-            letter = self.model.table(word_script(word), word).pick(u_letter)
+        near = g[i - 1][0] if i else g[0][0]  # the key typed just before
+        letter = self.model.slip(near, u_which, u_letter)
+        if letter is None:  # a letter of the script typed just there (a mixed-script word has two)
+            letter = self.model.table(char_script(near) if near.isalpha() else word_script(word), word).pick(u_letter)
         return _text(g[:i]) + (letter.upper() if word.isupper() else letter) + _text(g[i:])
 
 

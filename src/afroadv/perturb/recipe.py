@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -130,42 +131,84 @@ def _check_sides(sides: str, where: str) -> None:
         raise AfroadvError(f"{where}: sides must be one of {', '.join(SIDES)}, got {sides!r}")
 
 
+def _text(raw: dict, key: str, where: str) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value.strip():
+        raise AfroadvError(f"{where}: `{key}` must be non-empty text, got {value!r}")
+    return value
+
+
+def _names(value, where: str, key: str) -> tuple[str, ...]:
+    """A list of names (a single name is accepted as a one-item list)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AfroadvError(f"{where}: `{key}` must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _step(t, i: int, where: str) -> Step:
+    at = f"{where}: transformation {i}"
+    if not isinstance(t, dict) or "kind" not in t:
+        raise AfroadvError(f"{at} needs a `kind` (a mapping with kind, weight, params)")
+    unknown = set(t) - {"kind", "weight", "params"}
+    if unknown:
+        raise AfroadvError(f"{at}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    if not isinstance(t["kind"], str):
+        raise AfroadvError(f"{at}: `kind` must be a name, got {t['kind']!r}")
+    weight = t.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
+        raise AfroadvError(f"{at} ({t['kind']}): `weight` must be a positive number, got {weight!r}")
+    params = t.get("params") or {}
+    if not isinstance(params, dict):
+        raise AfroadvError(f"{at} ({t['kind']}): `params` must be a mapping, got {params!r}")
+    return Step(t["kind"], float(weight), dict(params))
+
+
 def parse_recipe(raw: dict, where: str) -> Recipe:
+    """A recipe from its YAML mapping, every field checked: a one-line error names the field."""
     if not isinstance(raw, dict):
         raise AfroadvError(f"{where}: a recipe is a YAML mapping")
     unknown = set(raw) - {"name", "description", "transformations", "rate", "min_words", "sides", "languages", "scripts",
                           "requires", "protect", "avoid_real_words"}
     if unknown:
-        raise AfroadvError(f"{where}: unknown recipe field(s) {', '.join(sorted(unknown))}")
+        raise AfroadvError(f"{where}: unknown recipe field(s) {', '.join(sorted(map(str, unknown)))}")
     for key in ("name", "description", "transformations"):
         if key not in raw:
             raise AfroadvError(f"{where}: recipe needs `{key}`")
-    steps = []
-    for t in raw["transformations"] or []:
-        if not isinstance(t, dict) or "kind" not in t:
-            raise AfroadvError(f"{where}: each transformation needs a `kind`")
-        steps.append(Step(str(t["kind"]), float(t.get("weight", 1.0)), dict(t.get("params") or {})))
+    transformations = raw["transformations"]
+    if not isinstance(transformations, list):
+        raise AfroadvError(f"{where}: `transformations` must be a list, got {transformations!r}")
+    steps = [_step(t, i, where) for i, t in enumerate(transformations, 1)]
     if not steps:
-        raise AfroadvError(f"{where}: recipe has no transformations")
-    protect = tuple(raw.get("protect", Recipe.protect))
+        raise AfroadvError(f"{where}: recipe has no transformations, so it can change nothing")
+    protect = _names(raw.get("protect", list(Recipe.protect)), where, "protect")
     bad = set(protect) - PROTECTABLE
     if bad:
         raise AfroadvError(f"{where}: cannot protect {', '.join(sorted(bad))}; known: {', '.join(sorted(PROTECTABLE))}")
-    requires = tuple(raw.get("requires") or ())
+    requires = _names(raw.get("requires"), where, "requires")
     if set(requires) - REQUIREMENTS:
         raise AfroadvError(f"{where}: unknown requirement(s) {', '.join(sorted(set(requires) - REQUIREMENTS))}")
     langs = raw.get("languages", "all")
-    sides = str(raw.get("sides", "both"))
+    sides = raw.get("sides", "both")
     _check_sides(sides, where)
+    min_words = raw.get("min_words", 1)
+    if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 0:
+        raise AfroadvError(f"{where}: `min_words` must be a whole number ≥ 0, got {min_words!r}")
+    rate = _rate(raw.get("rate", 0.15), where)
+    if rate == 0:
+        raise AfroadvError(f"{where}: rate 0 changes nothing")
     return Recipe(
-        name=str(raw["name"]),
-        description=str(raw["description"]).strip(),
+        name=_text(raw, "name", where),
+        description=_text(raw, "description", where).strip(),
         steps=tuple(steps),
-        rate=_rate(raw.get("rate", 0.15), where),
-        min_words=int(raw.get("min_words", 1)),
+        rate=rate,
+        min_words=min_words,
         sides=sides,
-        languages="all" if langs == "all" else tuple(get_language(c).code for c in langs),
-        scripts=tuple(raw.get("scripts") or ()),
+        languages="all" if langs == "all" else tuple(get_language(c).code for c in _names(langs, where, "languages")),
+        scripts=_names(raw.get("scripts"), where, "scripts"),
         requires=requires,
         protect=protect,
         avoid_real_words=_flag(raw.get("avoid_real_words", False), where, "avoid_real_words"),
@@ -176,10 +219,16 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
 @lru_cache(maxsize=None)
 def _load_path(path: str) -> Recipe:
     p = Path(path)
+    if p.is_dir():
+        raise AfroadvError(f"recipe {p} is a folder, not a YAML file")
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise AfroadvError(f"{p}: invalid YAML ({str(e).splitlines()[0]})") from None
+    except UnicodeDecodeError as e:
+        raise AfroadvError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except FileNotFoundError:
+        raise AfroadvError(f"recipe file not found: {p}") from None
     except OSError as e:
         raise AfroadvError(f"cannot read recipe {p}: {e.strerror}") from None
     return parse_recipe(raw, str(p))

@@ -516,8 +516,10 @@ class VectorKernel:
         swappable &= local >= start[owner]
         script = (f[s].astype(np.int64) >> _SCRIPT_SHIFT) & 3
         model = self.model
-        # substitution sites: syllables whose row offers another written one (Ge'ez words), else letters
-        sub_site = np.where(script[owner] == 1, model.row_ok(ch), (cf & ALPHA) != 0)
+        # substitution sites: syllables whose row offers another written one (Ge'ez words), else
+        # letters of the word's own script
+        own = ((cf.astype(np.int64) >> _SCRIPT_SHIFT) & 3) == script[owner]
+        sub_site = np.where(script[owner] == 1, model.row_ok(ch), ((cf & ALPHA) != 0) & own)
         n_swap = _per_word(swappable, first)
         n_sub = _per_word(sub_site, first)
         applicable = {0: np.ones(len(s), dtype=bool), 1: length >= 2, 2: n_swap > 0, 3: n_sub > 0}
@@ -533,11 +535,14 @@ class VectorKernel:
         ins_pos = s[sel] + np.floor(u1[sel] * (length[sel] + 1)).astype(np.int64)
         ins_cp = np.empty(len(ins_pos), dtype=np.uint32)
         if sel.any():
-            near = np.where(ins_pos > s[sel], cps[ins_pos - 1], cps[s[sel]])  # the key typed just before
+            near_at = np.where(ins_pos > s[sel], ins_pos - 1, s[sel])  # the key typed just before
+            near = cps[near_at]
             taken, key_cp = model.slip(_TABLES.lower[near], u2[sel], u3[sel])
             upper_word = ((in_word[sel] & UPPER) != 0) & ((in_word[sel] & LOWERISH) == 0)
+            near_f = f[near_at].astype(np.int64)  # a letter of the script typed there, else the word's
+            near_script = np.where((near_f & ALPHA) != 0, (near_f >> _SCRIPT_SHIFT) & 3, script[sel])
             for sc, lt in enumerate(model.tables):
-                mk = (script[sel] == sc) & ~taken
+                mk = (near_script == sc) & ~taken
                 if mk.any():
                     j = lt.pick(u3[sel][mk])
                     ins_cp[mk] = np.where(upper_word[mk], lt.upper[j], lt.cps[j])
@@ -566,7 +571,7 @@ class VectorKernel:
             taken, key_cp = model.slip(low, uw, ul)
             taken &= ~eth
             new[taken] = np.where(upper_site[taken], _upper(key_cp[taken]), key_cp[taken])
-            for sc in (0, 2):  # the word's script decides the letters, whatever this letter's own
+            for sc in (0, 2):  # the word's script (a substituted letter's own, see sub_site)
                 mk = (sc_sel == sc) & ~taken
                 if mk.any():
                     lt = model.tables[sc]

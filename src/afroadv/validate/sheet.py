@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from afroadv.data.writers import atomic_path, manifest_path
+from afroadv.data.writers import atomic_path, manifest_path, read_set_manifest
 from afroadv.errors import AfroadvError
 
 SET_COLUMNS = ("id", "source_id", "lang", "task", "recipe", "sentence1", "sentence2", "score",
@@ -32,17 +32,8 @@ class LoadedSet:
 
 
 def read_manifest(set_path: Path) -> dict | None:
-    """The `FILE.manifest.json` beside a set, or None when there is none."""
-    path = manifest_path(set_path)
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise AfroadvError(f"{path}: not valid JSON") from None
-    if not isinstance(manifest, dict):
-        raise AfroadvError(f"{path}: not an afroadv manifest (not a JSON object)")
-    return manifest
+    """The `FILE.manifest.json` beside a set (checked against the data's sha256), or None when there is none."""
+    return read_set_manifest(set_path)
 
 
 def _read_records(path: Path) -> list[dict]:
@@ -143,8 +134,9 @@ def _score_text(score) -> str:
 def sample_sheet(sets: list[Path], n: int, seed: int = 0) -> list[dict]:
     """Sheet rows for reviewers: a stratified sample of the changed records of one or more sets, sorted by id.
     The same sets and seed always give the same rows."""
-    if n < 1:
-        raise AfroadvError(f"--n must be at least 1, got {n}")
+    from afroadv.options import check_count, check_seed
+
+    n, seed = check_count(n, "--n"), check_seed(seed)
     if not sets:
         raise AfroadvError("no set given")
     strata = _strata([read_set(p) for p in sets])

@@ -1,0 +1,90 @@
+"""Checks for option values, shared by every command and the Python API: a bad value is one
+AfroadvError naming the option, raised before any work starts."""
+
+from __future__ import annotations
+
+import math
+
+from afroadv.errors import AfroadvError
+
+MAX_SEED = 2**63 - 1  # seeds name random streams through 64-bit integers (and numpy/torch take 63 bits)
+
+
+def check_seed(value, name: str = "--seed") -> int:
+    """A seed in [0, 2**63)."""
+    v = _integer(value, name)
+    if not 0 <= v <= MAX_SEED:
+        raise AfroadvError(f"{name} must be between 0 and 2**63 - 1, got {v}")
+    return v
+
+
+def check_count(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """A whole number of things (pairs, resamples, steps, texts per batch), at least `minimum`."""
+    v = _integer(value, name)
+    if v < minimum:
+        raise AfroadvError(f"{name} must be at least {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise AfroadvError(f"{name} must be at most {maximum}, got {v}")
+    return v
+
+
+def check_limit(value, name: str = "--limit") -> int | None:
+    """`--limit N`: None for everything, else N ≥ 1 (0 does not mean 'all', and -1 does not mean 'all but one')."""
+    return None if value is None else check_count(value, name)
+
+
+def check_float(value, name: str, *, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number within [low, high] (or open at an end)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise AfroadvError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise AfroadvError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise AfroadvError(f"{name} must be {'above' if low_open else 'at least'} {low:g}, got {v:g}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise AfroadvError(f"{name} must be {'below' if high_open else 'at most'} {high:g}, got {v:g}")
+    return v
+
+
+def check_device(value: str | None, name: str = "--device", *, here: bool = True) -> str | None:
+    """None (pick one), or a device torch knows — and, with `here`, that this machine has: cpu,
+    cuda, cuda:N, mps (a sweep's cells may run on other machines' GPUs: it checks the name only)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not index.isdigit()) or (index and kind != "cuda"):
+        raise AfroadvError(f"{name}: unknown device {value!r} (cpu, cuda, cuda:N or mps)")
+    if kind == "cpu" or not here:
+        return text
+    import torch  # (only commands that load a model take --device)
+
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise AfroadvError(f"{name} {value}: no CUDA device is available here (use cpu)")
+        if index and int(index) >= torch.cuda.device_count():
+            raise AfroadvError(f"{name} {value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise AfroadvError(f"{name} {value}: MPS is not available here (use cpu)")
+    return text
+
+
+def _integer(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            value = int(value)
+        except (TypeError, ValueError, OverflowError):
+            raise AfroadvError(f"{name} must be a whole number, got {value!r}") from None
+    return value
+
+
+# The help of the two model-safety switches, shared by every command that loads a model.
+TRUST_REMOTE_CODE_HELP = ("Allow a model's own Python code (a folder's or a hub repo's custom modules) to run; "
+                          "only for models you trust.")
+ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which can run code when loaded; only for "
+                     "models you trust (safetensors are used whenever present).")
