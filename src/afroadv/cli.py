@@ -235,12 +235,17 @@ def models():
 @app.command()
 def report(
     results: list[Path] = typer.Argument(..., help="Results files from `afroadv evaluate` (later files win on the same cell)."),
-    out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder: report.md, report.html, PNG plots."),
+    out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder: report.md, report.html, PNG plots, report.csv, report.parquet."),
+    formats: Optional[list[str]] = typer.Option(None, "--format", "-f", help="md, html (with PNG plots; the default: both), csv, parquet (one row per model x language x recipe x metric, for pandas); comma-separated or repeated."),
 ):
-    """Markdown + one self-contained HTML page with plots: drop by recipe × language, drop vs model size."""
+    """Markdown + one self-contained HTML page with plots: drop by recipe × language, drop vs model size;
+    csv/parquet: the same numbers as one long table.
+
+    Example: afroadv report results/*.json --format md,html,csv --out report/
+    """
     from afroadv.report import build_report
 
-    written = build_report(list(results), out)
+    written = build_report(list(results), out, formats)
     for name, path in written.items():
         typer.echo(f"{name}: {path}")
 

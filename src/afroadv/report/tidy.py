@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 
-from afroadv.report.load import CLEAN, SCORE, ResultsFile, row_key
+from afroadv.report.load import CLEAN, SCORE, TASKS, ResultsFile, row_key
 from afroadv.validate.registry import untrustworthy
 
 COLUMNS = (
@@ -73,7 +73,7 @@ def tidy_rows(loaded: list[ResultsFile]) -> list[dict]:
                 out.append(dict(common, metric=metric, perturbed=r[field], perturbed_ci_lo=_ci(ci, 0), perturbed_ci_hi=_ci(ci, 1)))
     rows = [{name: row.get(name) for name in NAMES} for row in out]
     order = {CLEAN: 0}
-    return sorted(rows, key=lambda x: (x["task"], x["model"], x["lang"], x["dataset"], order.get(x["recipe"], 1), x["recipe"], x["metric"]))
+    return sorted(rows, key=lambda x: (TASKS.index(x["task"]), x["model"], x["lang"], x["dataset"], order.get(x["recipe"], 1), x["recipe"], x["metric"]))
 
 
 def _csv_cell(v) -> str:
