@@ -21,6 +21,7 @@ are imported only when needed: importing this package stays light.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from afroadv.data.writers import atomic_path, check_out_dir, write_text_atomic
@@ -52,11 +53,8 @@ def check_formats(formats) -> tuple[str, ...]:
     for f in asked:
         if f not in FORMATS:
             raise AfroadvError(f"unknown report format {f!r}; choose from {', '.join(FORMATS)}")
-    if "parquet" in asked:
-        try:
-            import pyarrow.parquet  # noqa: F401
-        except ImportError:
-            raise AfroadvError("--format parquet needs pyarrow (pip install pyarrow); csv needs nothing") from None
+    if "parquet" in asked and importlib.util.find_spec("pyarrow") is None:
+        raise AfroadvError("--format parquet needs pyarrow (pip install pyarrow); csv needs nothing")
     return tuple(f for f in FORMATS if f in asked)
 
 

@@ -9,8 +9,7 @@ from afroadv.report.tables import DASH, Table, fmt
 
 
 def seeds_table(loaded: list[ResultsFile]) -> Table | None:
-    """Drops of the same set under different --seed values (another draw of the perturbation):
-    the bootstrap CI covers the choice of pairs, this spread covers the draw."""
+    """Each set's drop per seed, mean and spread; None when no set has two seeds."""
     drops: dict[tuple, dict] = {}
     for rf in loaded:
         seed = rf.manifest.get("seed")
