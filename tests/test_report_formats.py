@@ -139,7 +139,7 @@ GOOD = sts_rows("m", 1000)
     ("{d}/set.manifest.json", "is the manifest of a generated set (set.jsonl), not evaluate results: run `afroadv evaluate --sets {d}/set.jsonl"),
     ("{d}/attack", "is an attack folder, not evaluate results: score its adversarial set with `afroadv evaluate --sets {d}/attack/adversarial.jsonl"),
     ("{d}/attack/summary.json", "is an attack summary, not evaluate results"),
-    ("{d}/sweep", "is a sweep folder, not a results file: report its results with `afroadv report {d}/sweep/results.json`"),
+    ("{d}/sweep", "is a sweep folder, not a results file: its merged results are {d}/sweep/results.json"),
     ("{root}/results/training/e5-small-plain.train.json", "is a training summary (`afroadv train`), not evaluate results"),
     ("{root}/results/validation/main/afr-charnoise.csv", "is a review sheet, not evaluate results"),
     ("{root}/baselines/thresholds.yaml", "thresholds for `afroadv check`"),
@@ -190,3 +190,10 @@ def test_newer_results_are_still_refused(tmp_path):
     newer = results_file(tmp_path / "new.json", GOOD, version="99.0.0")
     with pytest.raises(AfroadvError, match="written by afroadv 99.0.0"):
         build_report([newer], tmp_path / "r")
+
+
+def test_check_names_a_generated_set_too(outputs):
+    """`afroadv check` reads results through the same loader, so it says what the wrong file is as well."""
+    r = run_cli_here("check", outputs / "set.jsonl", "--baseline", ROOT / "baselines" / "e5-small.json")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert f"{outputs / 'set.jsonl'} is a generated set, not evaluate results" in r.stderr

@@ -36,7 +36,7 @@ def _kind(doc) -> str | None:
 
 
 def _set_message(path: Path, kind: str | None, set_file: Path) -> str | None:
-    run = f"run `afroadv evaluate --sets {set_file} --model MODEL --out results.json`, then `afroadv report results.json`"
+    run = f"run `afroadv evaluate --sets {set_file} --model MODEL --out results.json` and give that file"
     if kind == "generated-set":
         what = "a generated set" if path == set_file else f"the manifest of a generated set ({set_file.name})"
     elif kind == "attack-set":
@@ -49,8 +49,8 @@ def _set_message(path: Path, kind: str | None, set_file: Path) -> str | None:
 def _folder(path: Path) -> str | None:
     if (path / "cells").is_dir() or ((path / "results.json").is_file() and (path / "report").is_dir()):
         merged = path / "results.json"
-        how = f"`afroadv report {merged}`" if merged.is_file() else f"`afroadv report {path / 'cells'}/*.json`"
-        return f"{path} is a sweep folder, not a results file: report its results with {how} (its report is in {path / 'report'})"
+        where = f"its merged results are {merged}" if merged.is_file() else f"its results so far are {path / 'cells'}/*.json"
+        return f"{path} is a sweep folder, not a results file: {where} (and its report is in {path / 'report'})"
     if (path / "summary.json").is_file() and (path / "adversarial.jsonl").is_file():
         return (f"{path} is an attack folder, not evaluate results: score its adversarial set with "
                 f"`afroadv evaluate --sets {path / 'adversarial.jsonl'} --model MODEL --out results.json`")  # fmt: skip
