@@ -117,6 +117,8 @@ def _check_row(row, where: str) -> dict:
     if p is not None and not (_is_num(p) and math.isfinite(p) and p > 0):
         raise AfroadvError(f"{where}.model_params must be a positive number or null")
     out["model_params"] = int(p) if p is not None else None
+    label = row.get("model_label")
+    out["model_label"] = label if isinstance(label, str) and label else None
     if task in SCORE:
         score = SCORE[task]
         out["score"] = _metric(row[score], where, score)
@@ -808,7 +810,9 @@ def build_report(result_files: list[Path], out_dir: Path) -> dict[str, Path]:
         "Where files overlap, the later file's row wins (rows under other seeds: see Across seeds)."
     )
     doc.h(2, "Models and inputs")
-    doc.table(Table(["model", "parameters"], [[m, fmt_params(params[m])] for m in models], 1))
+    labels = {r["model"]: r["model_label"] for r in rows if r.get("model_label")}
+    doc.table(Table(["model", "what it is", "parameters"],
+                    [[m, labels.get(m, DASH), fmt_params(params[m])] for m in models], 2))
     doc.table(_inputs_table(loaded))
 
     images: dict[str, bytes] = {}
