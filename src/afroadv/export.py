@@ -55,6 +55,14 @@ def load_set(set_path: Path, *, clean: bool = False) -> tuple[list[dict], dict]:
     return records, manifest
 
 
+def export_info(set_path: Path, records: list[dict], manifest: dict, clean: bool, fmt: str) -> dict:
+    """What an export records about itself (afroadv_export.json)."""
+    return {"afroadv_version": __version__, "format": fmt, "set": set_path.name, "clean": clean,
+            "rows": len(records), "lang": records[0]["lang"], "task": records[0]["task"],
+            "recipe": records[0]["recipe"], "dataset": (manifest.get("dataset") or {}).get("name"),
+            "set_sha256": (manifest.get("output") or {}).get("sha256")}
+
+
 def export_set(set_path: Path, fmt: str, out: Path, *, clean: bool = False) -> Path:
     """Write the set at `set_path` to the folder `out` as `fmt` ("hf" or "mteb"); returns `out`.
 
@@ -64,9 +72,7 @@ def export_set(set_path: Path, fmt: str, out: Path, *, clean: bool = False) -> P
         raise AfroadvError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     out = check_export_destination(out)
     records, manifest = load_set(set_path, clean=clean)
-    info = {"afroadv_version": __version__, "format": fmt, "set": Path(set_path).name, "clean": clean,
-            "rows": len(records), "lang": records[0]["lang"], "task": records[0]["task"],
-            "recipe": records[0]["recipe"], "dataset": (manifest.get("dataset") or {}).get("name")}
+    info = export_info(Path(set_path), records, manifest, clean, fmt)
     writer = _write_hf if fmt == "hf" else _write_mteb
     with _replacing_folder(out) as tmp:
         writer(tmp, records, manifest, info)
@@ -107,6 +113,7 @@ def mteb_metadata(records: list[dict], manifest: dict, info: dict) -> dict:
         "min_score": float(scale[0]),
         "max_score": float(scale[1]),
         "data_file": MTEB_DATA,
+        "revision": (info.get("set_sha256") or "unsaved")[:12],
         "afroadv_version": __version__,
     }
 
