@@ -121,10 +121,11 @@ def task_from_set(set_path: Path, *, clean: bool = False):
 
 
 def encoder(model: str = "e5-small", *, prompt: str | None = None, batch_size: int = 32, device: str | None = None,
-            trust_remote_code: bool = False, allow_pickle: bool = False):
+            cache: bool = True, trust_remote_code: bool = False, allow_pickle: bool = False):
     """An MTEB encoder that embeds through afroadv's BiEncoder: the same model resolution, prompt
     (`prompt=None`: the one afroadv uses for the model, e.g. `query: ` for e5) and embedding cache.
-    MTEB's own task prompts are ignored, so MTEB and `afroadv evaluate` embed identical strings."""
+    MTEB's own task prompts are ignored, so MTEB and `afroadv evaluate` embed identical strings.
+    `cache=False` embeds everything afresh instead of reading afroadv's embedding cache."""
     mteb, _, _ = _mteb()
     from mteb.models.abs_encoder import AbsEncoder
     from mteb.models.model_meta import ModelMeta, ScoringFunction
@@ -132,7 +133,7 @@ def encoder(model: str = "e5-small", *, prompt: str | None = None, batch_size: i
     from afroadv.models import BiEncoder, resolve_model
 
     rm = resolve_model(model, kind="bi", trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
-    inner = BiEncoder(rm, batch_size=batch_size, device=device, prefix=prompt)
+    inner = BiEncoder(rm, batch_size=batch_size, device=device, prefix=prompt, cache=cache)
     ident = rm.identity()
 
     class AfroadvEncoder(AbsEncoder):
