@@ -50,6 +50,16 @@ def _records(path: Path) -> list[dict]:
     return read_set_records(path)
 
 
+def test_importing_the_interop_modules_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, afroadv.export, afroadv.integrations.mteb, afroadv.data.sets; print(sorted(m for m in "
+            "('torch', 'transformers', 'datasets', 'mteb', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------- honest labels
 
 def test_models_names_e5_small_for_what_it_is():
