@@ -218,17 +218,20 @@ def train(
 
 @app.command()
 def models():
-    """List model aliases: hub id, parameters, kind, and whether they work offline here."""
+    """List model aliases: what each loads (hub id, or for offline builds what the weights really are),
+    parameters, kind, and whether they work offline here."""
     from rich.table import Table
 
     from afroadv.models import list_models
 
     table = Table(title="afroadv models (or pass a local folder / hub id)")
-    for col in ("alias", "hub id", "parameters", "kind", "offline", "note"):
+    for col in ("alias", "model", "parameters", "kind", "offline", "note"):
         table.add_column(col)
     for m in list_models():
         params = f"{m.params / 1e9:.1f}B" if m.params >= 1e9 else f"{m.params / 1e6:.0f}M"
-        table.add_row(m.alias, m.hub_id, params, m.kind, "yes" if m.offline else "hub", m.note)
+        ident = m.identity()
+        name = m.hub_id if not ident["derived_from"] else f"{ident['label']}; from {ident['derived_from']}"
+        table.add_row(m.alias, name, params, m.kind, "yes" if m.offline else "hub", m.note)
     _console().print(table)
 
 
@@ -248,6 +251,23 @@ def report(
     written = build_report(list(results), out, formats)
     for name, path in written.items():
         typer.echo(f"{name}: {path}")
+
+
+@app.command()
+def export(
+    set_file: Path = typer.Argument(..., metavar="SET", help="A set from `afroadv generate` or `afroadv attack` (.jsonl or .parquet)."),
+    fmt: str = typer.Option(..., "--format", "-f", help="hf: a folder `datasets.load_from_disk` reads; mteb: a custom STS task for MTEB."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (new, empty, or an earlier export, which is replaced)."),
+    clean: bool = typer.Option(False, "--clean", help="Export the original sentences instead of the perturbed ones (the clean baseline)."),
+):
+    """Export a set for Hugging Face datasets or MTEB, with its manifest beside the data.
+
+    Example: afroadv export hau-charnoise.jsonl --format mteb --out hau-charnoise-mteb/
+    """
+    from afroadv.export import export_set
+
+    done = export_set(set_file, fmt, out, clean=clean)
+    typer.echo(f"exported {set_file} as {fmt}{' (clean originals)' if clean else ''} to {done}")
 
 
 @app.command()

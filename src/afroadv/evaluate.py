@@ -8,7 +8,6 @@ sets of a run are encoded in one call.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ import numpy as np
 
 from afroadv import __version__
 from afroadv.data.catalog import load_dataset
+from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.options import check_count, check_device, check_limit, check_seed
@@ -143,20 +143,7 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
             made_by = manifest.get("afroadv_version", "")
             if _major_minor(made_by) != _major_minor(__version__):
                 raise AfroadvError(f"{path} was made by afroadv {made_by or '?'}; this is {__version__}: regenerate it")
-        if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            records = pq.read_table(path).to_pylist()
-        else:
-            records = []
-            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise AfroadvError(f"{path}:{i}: malformed JSON ({e.msg})") from None
-        if not records:
-            raise AfroadvError(f"{path}: empty set")
+        records = read_set_records(path)
         missing = [c for c in COLUMNS if c not in records[0]]
         if missing:
             raise AfroadvError(f"{path}: not an afroadv set (missing {', '.join(missing)})")
@@ -342,12 +329,12 @@ def evaluate(
         scorer.prefetch(sets)
         params = _model_params(encoder, rm)
         for (lang, dataset, task), group in groups.items():
-            base = {"model": name, "model_id": rm.model_id, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
+            base = {"model": name, **rm.identity(), "model_params": params, "lang": lang, "dataset": dataset, "task": task}
             fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
             if fn is None:
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
             results.extend(fn(scorer, group, base, n_boot, seed))
-        model_info.append({"model": name, "model_id": rm.model_id, "fingerprint": rm.fingerprint, "params": params,
+        model_info.append({"model": name, **rm.identity(), "fingerprint": rm.fingerprint, "params": params,
                            "kind": getattr(rm, "kind", None), "seconds": round(time.perf_counter() - t0, 2),
                            "texts_encoded": getattr(encoder, "texts_encoded", None),
                            "cache": {"hits": cache.hits - hits0, "misses": cache.misses - misses0}})

@@ -542,13 +542,13 @@ def _card(opts: TrainOptions, info: dict) -> str:
         "library_name": "sentence-transformers",
         "pipeline_tag": "sentence-similarity" if opts.head == "bi" else "text-ranking",
         "tags": ["sentence-transformers", "afroadv", f"afroadv-{opts.method}", "semantic-textual-similarity"],
-        "base_model": base["model_id"],
+        "base_model": base.get("derived_from") or base["model_id"],
         "language": list(dict.fromkeys(langs)),
     }
     fm = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items())
     t = info["training"]
     rows = [
-        ("base model", f"{base['model_id']} (`--model {opts.model}`)"),
+        ("base model", f"{base.get('model_label') or base['model_id']} (`--model {opts.model}`)"),
         ("head / loss", f"{opts.head} / {opts.loss}"),
         ("data", f"{data['name']} ({data['source']}), {data['pairs']} of {data['pairs_available']} pairs"
                  + (" (seeded subset)" if "subset" in data else "")),
@@ -572,6 +572,8 @@ def _card(opts: TrainOptions, info: dict) -> str:
         ("training time", f"{t['seconds']:.0f} s on {t['device']}"),
         ("versions", ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)),
     ]
+    if base.get("model_weights"):
+        rows.insert(1, ("base weights", f"{base['model_weights']}, derived from {base['derived_from']}"))
     table = "\n".join(f"| {a} | {b} |" for a, b in rows)
     prefix_note = ("Sentences are encoded without any prefix (the base model's own prefix, if it had one, "
                    "was not used in training), which is how `afroadv evaluate --model DIR` encodes them.")
@@ -708,7 +710,7 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
         "kind": "afroadv-train",
         "head": opts.head,
         "loss": opts.loss,
-        "base_model": {"alias_or_path": opts.model, "model_id": rm.model_id, "fingerprint": rm.fingerprint,
+        "base_model": {"alias_or_path": opts.model, **rm.identity(), "fingerprint": rm.fingerprint,
                        "arch": rm.arch},
         "data": data.info,
         "augmentation": augmenter.describe(),

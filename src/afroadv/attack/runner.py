@@ -272,7 +272,7 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
     check_token_lengths(pairs, encoder, cfg.max_tokens)  # (the tokenizer only: weights load lazily)
 
     resolved = encoder.resolved
-    model_info = {"name": cfg.model, "id": resolved.model_id, "fingerprint": resolved.fingerprint, "kind": resolved.kind}
+    model_info = {"name": cfg.model, "id": resolved.model_id, **resolved.identity(), "fingerprint": resolved.fingerprint, "kind": resolved.kind}
     attack_params = {"goal": goal.kind, "delta": goal.delta, "budget": space.budget, "search": cfg.search,
                      "beam_width": cfg.beam_width if cfg.search == "beam" else None,
                      "max_queries": cfg.max_queries or None, "sides": sides,

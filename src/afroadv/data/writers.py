@@ -179,10 +179,11 @@ def _write_records_to(tmp: Path, records: list[dict], columns: list[str], suffix
             for r in records:
                 f.write(dumps_record({c: r[c] for c in columns}) + "\n")
     else:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist([{c: r[c] for c in columns} for r in records]), tmp)
+        from afroadv.data.sets import arrow_table
+
+        pq.write_table(arrow_table(records, columns), tmp)
 
 
 def check_set_destination(out: Path) -> Path:

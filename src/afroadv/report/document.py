@@ -9,7 +9,7 @@ from afroadv.report.load import CLEAN, TASKS, ResultsFile
 from afroadv.report.plots import plot_section
 from afroadv.report.seeds import seeds_table
 from afroadv.report.sections import inputs_table, invariance_table, score_tables, summary_table, validation_blocks
-from afroadv.report.tables import TASK_TITLE, Doc, Table, fmt_params
+from afroadv.report.tables import DASH, TASK_TITLE, Doc, Table, fmt_params
 
 
 def older_notes(loaded: list[ResultsFile]) -> list[str]:
@@ -45,7 +45,9 @@ def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: boo
     for text in older_notes(loaded):
         doc.note(text)
     doc.h(2, "Models and inputs")
-    doc.table(Table(["model", "parameters"], [[m, fmt_params(params[m])] for m in models], 1))
+    labels = {r["model"]: r["model_label"] for r in rows if r.get("model_label")}
+    doc.table(Table(["model", "what it is", "parameters"],
+                    [[m, labels.get(m, DASH), fmt_params(params[m])] for m in models], 2))
     doc.table(inputs_table(loaded))
 
     images, plot_blocks = plot_section(by_task, models, params, all_recipes) if with_plots else ({}, [])

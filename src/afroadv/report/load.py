@@ -90,6 +90,8 @@ def _check_row(row, where: str) -> dict:
     if p is not None and not (_is_num(p) and math.isfinite(p) and p > 0):
         raise AfroadvError(f"{where}.model_params must be a positive number or null")
     out["model_params"] = int(p) if p is not None else None
+    label = row.get("model_label")
+    out["model_label"] = label if isinstance(label, str) and label else None
     if task in SCORE:
         score = SCORE[task]
         out["score"] = _metric(row[score], where, score)

@@ -20,7 +20,7 @@ from afroadv.report.load import CLEAN, SCORE, TASKS, ResultsFile, row_key
 from afroadv.validate.registry import untrustworthy
 
 COLUMNS = (
-    ("model", "string"), ("model_params", "int64"), ("task", "string"), ("lang", "string"), ("dataset", "string"),
+    ("model", "string"), ("model_label", "string"), ("model_params", "int64"), ("task", "string"), ("lang", "string"), ("dataset", "string"),
     ("recipe", "string"), ("metric", "string"), ("n", "int64"),
     ("clean", "float64"), ("clean_ci_lo", "float64"), ("clean_ci_hi", "float64"),
     ("perturbed", "float64"), ("perturbed_ci_lo", "float64"), ("perturbed_ci_hi", "float64"),
@@ -48,7 +48,7 @@ def tidy_rows(loaded: list[ResultsFile]) -> list[dict]:
     out = []
     for key, (r, rf) in source.items():
         seed = rf.manifest.get("seed")
-        common = {"model": r["model"], "model_params": r["model_params"], "task": r["task"], "lang": r["lang"],
+        common = {"model": r["model"], "model_label": r.get("model_label"), "model_params": r["model_params"], "task": r["task"], "lang": r["lang"],
                   "dataset": r["dataset"], "recipe": r["recipe"], "n": r["n"], "source_file": rf.path.name,
                   "afroadv_version": rf.version, "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None}  # fmt: skip
         v = r.get("validation")

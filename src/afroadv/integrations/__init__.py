@@ -1,0 +1,1 @@
+"""Bridges to other evaluation tools (each imports its tool inside, so afroadv never needs them)."""
