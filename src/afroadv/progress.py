@@ -66,7 +66,9 @@ class Bar:
                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console(), transient=True)
             _display.start()
         _open += 1
-        self._task = _display.add_task(self.description, total=self.total)
+        from rich.markup import escape
+
+        self._task = _display.add_task(escape(self.description), total=self.total)  # "[model]" is not markup
         return self
 
     def advance(self, n: int = 1) -> None:
