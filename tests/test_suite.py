@@ -61,10 +61,10 @@ def test_one_language_one_recipe_and_a_file_is_a_single_set(tmp_path):
     r = run_cli_here("generate", "--lang", "hau", "--recipe", "charnoise", "--limit", "2", "--out", out)
     assert r.returncode == 0 and out.is_file() and (tmp_path / "hau.manifest.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hau.jsonl", "hau.manifest.json"]
-    # the same request with a folder is a suite of one set
-    r = run_cli_here("generate", "--lang", "hau", "--recipe", "charnoise", "--limit", "2", "--out", tmp_path / "s")
-    assert r.returncode == 0 and [s["file"] for s in json.loads((tmp_path / "s" / "suite.json").read_text())["sets"]] \
-        == ["hau-charnoise.jsonl"]
+    # a suite of one language: --recipe all, even where that is one recipe
+    r = run_cli_here("generate", "--lang", "amh,am", "--recipe", "all", "--limit", "2", "--out", tmp_path / "s")
+    assert r.returncode == 0
+    assert [s["recipe"] for s in json.loads((tmp_path / "s" / "suite.json").read_text())["sets"]] == _supported("amh")
 
 
 @pytest.mark.parametrize("langs,recipes,out,msg", [
@@ -73,6 +73,7 @@ def test_one_language_one_recipe_and_a_file_is_a_single_set(tmp_path):
     ("hau,kin", "charnoise,nope", "s", "unknown recipe"),
     ("hau,kin", "all,charnoise", "s", "--recipe all stands alone"),
     ("hau,kin", "charnoise", "file.txt", "suite folder"),
+    ("hau,kin", "charnoise", "s.jsonl", "give --out a folder"),
     ("hau,eng", "charnoise", "s", "eng"),  # (with ../shared absent: no eng set; else the listed recipe runs)
 ])
 def test_bad_suites_fail_before_any_work(tmp_path, monkeypatch, langs, recipes, out, msg):
@@ -82,7 +83,7 @@ def test_bad_suites_fail_before_any_work(tmp_path, monkeypatch, langs, recipes, 
     (tmp_path / "file.txt").write_text("not a folder")
     r = run_cli_here("generate", "--lang", langs, "--recipe", recipes, "--out", tmp_path / out)
     assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert not (tmp_path / "s").exists()
+    assert not (tmp_path / "s").exists() and not (tmp_path / "s.jsonl").exists()
 
 
 def test_a_failed_suite_leaves_no_index(tmp_path, monkeypatch):

@@ -57,7 +57,7 @@ def generate(
     from afroadv.suite import SUITE_INDEX, generate_suite, is_suite_request
 
     langs, recipes = _split_list([lang]), _split_list([recipe])
-    if is_suite_request(langs, recipes, out):
+    if is_suite_request(langs, recipes):
         index = generate_suite(langs, recipes, out, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides,
                                limit=limit)
         sets = index["sets"]

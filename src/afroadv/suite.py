@@ -20,10 +20,9 @@ SUITE_KIND = "afroadv-suite"
 SET_SUFFIXES = (".jsonl", ".parquet")
 
 
-def is_suite_request(langs: list[str], recipes: list[str], out: Path) -> bool:
-    """A suite unless it is one language, one named recipe and a set file (today's `generate`)."""
-    single = len(langs) == 1 and len(recipes) == 1 and recipes != ["all"]
-    return not (single and Path(out).suffix.lower() in SET_SUFFIXES and not Path(out).is_dir())
+def is_suite_request(langs: list[str], recipes: list[str]) -> bool:
+    """Several languages or recipes (or `all`) make a suite; one of each is one set file, as ever."""
+    return len(langs) != 1 or len(recipes) != 1 or recipes == ["all"]
 
 
 def plan_suite(langs: list[str], recipes: list[str]) -> list[tuple[str, str]]:
@@ -81,6 +80,8 @@ def generate_suite(langs: list[str], recipes: list[str], out: Path, *, dataset: 
 
     seed, limit = check_seed(seed), check_limit(limit)
     out = check_out_dir(Path(out), "suite folder")
+    if out.suffix.lower() in SET_SUFFIXES and not out.is_dir():
+        raise AfroadvError(f"a suite is a folder of sets, not one {out.suffix} file: give --out a folder")
     plan = plan_suite(langs, recipes)
     files = [out / set_filename(code, recipe) for code, recipe in plan]
     if len(set(files)) != len(files):
