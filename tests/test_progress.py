@@ -179,3 +179,19 @@ def test_attack_pairs_bar(tmp_path, module_cache):
     with progress.use_console(console):
         run_attack(cfg, tmp_path / "atk", progress=True)
     assert "attack charnoise hau" in buf.getvalue()
+
+
+def test_chunked_sentence_transformers_encode_equals_one_call(tiny_cache):
+    """The sentence-transformers path encodes in chunks (so its bar moves): same vectors, same order
+    as one `SentenceTransformer.encode` call over every text."""
+    import numpy as np
+
+    from afroadv.models import BiEncoder
+
+    enc = BiEncoder("tiny-xlmr", cache=None, batch_size=2, backend="sentence-transformers").load()
+    texts = [("word " * (i % 7 + 1)) + f"number {i}" for i in range(40)]  # 40 > 2 x 8: three chunks
+    ours = enc.encode(texts)
+    one_call = enc._st.encode([enc.prefix + t for t in texts], batch_size=2, convert_to_numpy=True,
+                              normalize_embeddings=True, show_progress_bar=False)
+    np.testing.assert_allclose(ours, one_call, atol=1e-5)
+    assert enc.batches_run == 20

@@ -353,7 +353,8 @@ def evaluate(
         t0 = time.perf_counter()
         if not quiet:
             _say(scorer.plan(sets, name))
-        encoder.progress_label = f"[{name}]"  # a bar over what is really computed, on a terminal only
+        if hasattr(encoder, "progress_label"):  # afroadv's encoders: a bar over what is really computed (terminal only)
+            encoder.progress_label = f"[{name}]"
         scorer.prefetch(sets)
         params = _model_params(encoder, rm)
         for (lang, dataset, task), group in groups.items():
