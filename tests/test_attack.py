@@ -307,11 +307,12 @@ def test_cli_rejects_bad_options_in_one_line(tmp_path):
 
 
 @pytest.mark.integration
-def test_e5_attack_then_evaluate_the_set(tmp_path):
+def test_e5_attack_then_evaluate_the_set(tmp_path, e5_small):
     """The done-when command on 5 pairs with the real e5-small, and `afroadv evaluate` on its output."""
-    from conftest import run_cli
+    from conftest import link_e5, run_cli
 
     env = {"AFROADV_CACHE": str(tmp_path / "cache")}
+    link_e5(e5_small, tmp_path / "cache")
     out = tmp_path / "out"
     r = run_cli("attack", "--model", "e5-small", "--lang", "hau", "--recipe", "charnoise", "--limit", "5",
                 "--out", out, "--threads", "1", env=env)

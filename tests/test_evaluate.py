@@ -110,17 +110,16 @@ def test_evaluate_errors_exit_2(tmp_path, cache_env):
 
 
 @pytest.mark.integration
-def test_e5_small_clean_spearman_matches_an_independent_computation(tmp_path):
+def test_e5_small_clean_spearman_matches_an_independent_computation(tmp_path, e5_small):
     """Our pipeline vs sentence-transformers' own encode + scipy on the same 50 SemRel hau pairs."""
     from sentence_transformers import SentenceTransformer
 
     from afroadv.data.catalog import load_dataset
     from afroadv.evaluate import build_sets, evaluate
     from afroadv.langs import get_language
-    from afroadv.models import build_e5
 
     pairs = load_dataset(get_language("hau")).pairs[:50]
-    model = SentenceTransformer(str(build_e5()), device="cpu")
+    model = SentenceTransformer(str(e5_small), device="cpu")
     a = model.encode(["query: " + p.sentence1 for p in pairs], normalize_embeddings=True)
     b = model.encode(["query: " + p.sentence2 for p in pairs], normalize_embeddings=True)
     independent = 100 * spearmanr([p.score for p in pairs], (a * b).sum(axis=1)).statistic

@@ -37,9 +37,9 @@ def _console():
 
 @app.command()
 def generate(
-    lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`)."),
-    recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe name (see `afroadv recipes`) or a path to a recipe YAML."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl or .parquet; a .manifest.json is written beside it."),
+    lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`); several, comma-separated, make a suite."),
+    recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe name (see `afroadv recipes`) or a path to a recipe YAML; several, comma-separated, or all (each language's recipes) make a suite."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl or .parquet; a .manifest.json is written beside it. A suite: a folder (one set per language x recipe, and suite.json)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="semrel | tatoeba | ntrex | a file (SemRel CSV, STS-B TSV, csv/tsv/jsonl with sentence1,sentence2[,score]). Default: SemRel test where gold scores exist, else the language's bitext set."),
     split: str = typer.Option("test", "--split", help="Split for catalogue datasets (semrel: test or dev)."),
     seed: int = typer.Option(0, "--seed", help="Every random choice flows from this seed: same seed, byte-identical output."),
@@ -50,10 +50,20 @@ def generate(
     """Write a perturbed copy of a dataset: one record per input pair.
 
     Example: afroadv generate --lang hau --recipe codeswitch --out hau-codeswitch.jsonl
+    Suite:   afroadv generate --lang hau,kin --recipe all --out suite/
     """
     from afroadv.data.writers import check_set_destination
     from afroadv.generate import generate as run, write_set
+    from afroadv.suite import SUITE_INDEX, generate_suite, is_suite_request
 
+    langs, recipes = _split_list([lang]), _split_list([recipe])
+    if is_suite_request(langs, recipes):
+        index = generate_suite(langs, recipes, out, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides,
+                               limit=limit)
+        sets = index["sets"]
+        typer.echo(f"wrote {len(sets)} sets ({sum(x['n'] for x in sets)} pairs, {len(index['options']['langs'])} "
+                   f"language(s)) to {out}; index {Path(out) / SUITE_INDEX}")
+        return
     check_set_destination(out)
     gs = run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit, progress=sys.stderr.isatty())
     manifest = write_set(out, gs)
@@ -72,11 +82,13 @@ def _rates(st: dict) -> str:
 
 @app.command()
 def langs():
-    """List languages: codes, aliases, script, default dataset, resources and lexicon size."""
+    """List languages: codes, aliases, script, default dataset, resources and lexicon size.
+
+    Only sets whose files are on this machine are listed ('-': give `generate --dataset PATH`)."""
     from rich.table import Table
 
     from afroadv.langs import registry
-    from afroadv.data.catalog import available_datasets
+    from afroadv.data.catalog import available_datasets, default_dataset
     from afroadv.lexicons.store import lexicon_coverage, load_lexicon
 
     table = Table(title="afroadv languages (coverage: lexicon share of SemRel test word types / tokens)")
@@ -88,7 +100,7 @@ def langs():
         aliases = ", ".join(a for a in (lang.iso1, *lang.aliases) if a)
         cov = coverage.get(lang.lexicon or "")
         table.add_row(
-            lang.code, aliases, lang.name, lang.script, lang.default_dataset or "-", ", ".join(available_datasets(lang)) or "-",
+            lang.code, aliases, lang.name, lang.script, default_dataset(lang) or "-", ", ".join(available_datasets(lang)) or "-",
             lang.keyboard or "-", str(len(lang.stopword_set()) or "-"), str(len(lex)) if len(lex) else "-",
             f"{100 * cov['type_coverage']:.1f}% / {100 * cov['token_coverage']:.1f}%" if cov else "-",
         )  # fmt: skip
@@ -191,6 +203,8 @@ def train(
     freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings", help="Keep the word-embedding matrix fixed."),
     save_steps: int = typer.Option(500, "--save-steps", help="Checkpoint every N steps."),
     keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after a successful run."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda (default: cuda if available; several GPUs: accelerate launch)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
@@ -199,15 +213,17 @@ def train(
     Example: afroadv train --model e5-small --method rs-da --copies 1 --epochs 1 --seed 0 --out models/e5-rsda
     GPUs: accelerate launch --config_file configs/accelerate/ddp.yaml -m afroadv.cli train ... --bf16
     """
+    from afroadv.accelerate_env import check_accelerate_env
     from afroadv.train import TrainOptions, train as run
 
+    check_accelerate_env()  # a GPU config without GPUs: one line, not a traceback per process
     opts = TrainOptions(
         model=model, out=out, data=data, method=method, recipes=tuple(_split_list(recipes)), copies=copies,
         epochs=epochs, seed=seed, head=head, loss=loss, max_steps=max_steps, batch_size=batch_size, lr=lr,
         limit=limit, langs=tuple(_split_list(langs)), switch_rate=switch_rate, max_seq_length=max_seq_length,
         resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
         save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
-        allow_pickle=allow_pickle,
+        allow_pickle=allow_pickle, device=device, threads=threads,
     )  # fmt: skip
     info = run(opts)
     if info:

@@ -175,14 +175,28 @@ class _Scorer:
         self._emb: dict[str, np.ndarray] = {}
         self._pair_scores: dict[tuple[str, str], float] = {}
 
-    def prefetch(self, sets: list[EvalSet]) -> None:
+    def _items(self, sets: list[EvalSet]) -> list:
+        """The unique texts (bi) or pairs (cross) the sets need, in first-seen order."""
         if self.bi:
-            texts = list(OrderedDict.fromkeys(t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair))
-            for t, v in zip(texts, self.encoder.encode(texts)):
+            return list(OrderedDict.fromkeys(t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair))
+        return list(OrderedDict.fromkeys(p for s in sets for p in (*s.clean, *s.perturbed)))
+
+    def plan(self, sets: list[EvalSet], name: str) -> str:
+        """One line saying how much is cached and how much is left to compute."""
+        items = self._items(sets)
+        count = getattr(self.encoder, "count_cached", None)  # encoders without a cache compute everything
+        cached = count(items) if count else 0
+        what = "sentences" if self.bi else "pairs"
+        todo = f"{len(items) - cached} to {'encode' if self.bi else 'score'}"
+        return f"[{name}] {len(items)} unique {what} from {len(sets)} set(s): {cached} cached, {todo}"
+
+    def prefetch(self, sets: list[EvalSet]) -> None:
+        items = self._items(sets)
+        if self.bi:
+            for t, v in zip(items, self.encoder.encode(items)):
                 self._emb[t] = v
         else:
-            pairs = list(OrderedDict.fromkeys(p for s in sets for p in (*s.clean, *s.perturbed)))
-            for p, v in zip(pairs, self.encoder.score_pairs(pairs)):
+            for p, v in zip(items, self.encoder.score_pairs(items)):
                 self._pair_scores[p] = float(v)
 
     def emb(self, texts: list[str]) -> np.ndarray:
@@ -298,7 +312,8 @@ def evaluate(
     threads: int | None = None,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
-    `threads` sets torch's CPU threads (None: torch's default)."""
+    `threads` sets torch's CPU threads (None: torch's default). `quiet` drops the log lines; progress
+    bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
 
     n_boot, seed, batch_size, threads, device = check_evaluate_options(n_boot, seed, batch_size, threads, device)
@@ -324,8 +339,9 @@ def evaluate(
         hits0, misses0 = cache.hits, cache.misses
         t0 = time.perf_counter()
         if not quiet:
-            n_texts = len({t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair})
-            _say(f"[{name}] encoding {n_texts} unique sentences from {len(sets)} set(s) ...")
+            _say(scorer.plan(sets, name))
+        if hasattr(encoder, "progress_label"):  # afroadv's encoders: a bar over what is really computed (terminal only)
+            encoder.progress_label = f"[{name}]"
         scorer.prefetch(sets)
         params = _model_params(encoder, rm)
         for (lang, dataset, task), group in groups.items():

@@ -46,13 +46,9 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
     recipe, records = perturber.recipe.name, []
     append = records.append
     batch = 8192  # bounds the memory of one kernel call; results do not depend on it
-    bar = None
-    if progress and len(pairs) > batch:
-        from rich.progress import Progress
+    from afroadv.progress import Bar
 
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task(f"{recipe} {perturber.lang.code}", total=len(pairs))
+    bar = Bar(f"{recipe} {perturber.lang.code}", len(pairs), enabled=progress and len(pairs) > batch).start()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # records hold no cycles; collecting while building them costs ~10 %
     try:
@@ -83,13 +79,11 @@ def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: 
                     "n_eligible": n_eligible,
                     "n_changed": n_changed,
                 })  # fmt: skip
-            if bar is not None:
-                bar.update(task, advance=len(chunk))
+            bar.advance(len(chunk))
     finally:
         if gc_was_enabled:
             gc.enable()
-        if bar is not None:
-            bar.stop()
+        bar.close()
     return records
 
 

@@ -195,8 +195,10 @@ def _write_cell(path: Path, doc: dict, cell: Cell) -> None:
 
 
 def _run_local(pending: list[tuple[Cell, Path]], progress) -> list[tuple[Cell, str]]:
+    from afroadv.progress import track
+
     failures = []
-    for i, (cell, path) in enumerate(pending, 1):
+    for i, (cell, path) in enumerate(track(pending, "sweep cells"), 1):
         t0 = time.perf_counter()
         try:
             _write_cell(path, run_cell(cell), cell)
@@ -274,7 +276,10 @@ def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: 
                 fut = client.submit(run_cell, cell, key=key, pure=False, resources={"GPU": 1} if cell.gpu else None)
                 futures[fut] = (cell, path)
             failures = []
-            for i, fut in enumerate(as_completed(list(futures), loop=client.loop), 1):
+            from afroadv.progress import track
+
+            done = track(as_completed(list(futures), loop=client.loop), "sweep cells (dask)", total=len(futures))
+            for i, fut in enumerate(done, 1):
                 cell, path = futures[fut]
                 try:
                     _write_cell(path, fut.result(), cell)

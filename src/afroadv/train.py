@@ -41,7 +41,7 @@ from afroadv.augment import METHODS, Augmenter, TrainPair
 from afroadv.data.pairs import Pair
 from afroadv.data.writers import check_out_dir, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_float, check_limit, check_seed
+from afroadv.options import check_count, check_device, check_float, check_limit, check_seed
 from afroadv.perturb.recipe import derived_rng
 from afroadv.resources import sha256_file, shared_data_dir
 
@@ -90,7 +90,9 @@ class TrainOptions:
     save_steps: int = 500
     keep_checkpoints: bool = False
     logging_steps: int = 10
-    progress: bool | None = None  # tqdm bars (default: when stderr is a terminal), else log lines
+    progress: bool | None = None  # a step bar (default: when stderr is a terminal)
+    device: str | None = None  # cpu | cuda (default: cuda when available)
+    threads: int | None = None  # torch CPU threads (default: torch's)
     trust_remote_code: bool = False
     allow_pickle: bool = False  # pickle weights (pytorch_model.bin) can run code when loaded
     extra: dict = field(default_factory=dict)
@@ -127,6 +129,11 @@ class TrainOptions:
         self.switch_rate = check_float(self.switch_rate, "--switch-rate", low=0, high=1)
         self.save_steps = check_count(self.save_steps, "--save-steps")
         self.logging_steps = check_count(self.logging_steps, "logging_steps")
+        self.device = check_device(self.device, here=False)  # the name only; train() checks this machine
+        if self.device not in (None, "cpu", "cuda", "cuda:0"):
+            raise AfroadvError(f"--device {self.device}: train runs on cpu or cuda (for another GPU set "
+                               "CUDA_VISIBLE_DEVICES, or use accelerate launch for several)")
+        self.threads = None if self.threads is None else check_count(self.threads, "--threads")
         return self
 
     def run_config(self) -> dict:
@@ -372,7 +379,8 @@ def _resolve_base(opts: TrainOptions):
 def _check_device(opts: TrainOptions) -> bool:
     import torch
 
-    cuda = torch.cuda.is_available()
+    check_device(opts.device)  # cuda asked for on a machine without one: one line, before any work
+    cuda = torch.cuda.is_available() if opts.device is None else opts.device.startswith("cuda")
     if opts.bf16 and not cuda:
         raise AfroadvError("--bf16 needs a GPU; on CPU training runs in fp32")
     if opts.bf16 and not torch.cuda.is_bf16_supported():
@@ -399,11 +407,39 @@ def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
         save_safetensors=True,
         logging_steps=min(opts.logging_steps, opts.max_steps) if opts.max_steps else opts.logging_steps,
         report_to="none",
-        disable_tqdm=not progress,
+        disable_tqdm=True,  # afroadv.progress draws the bar (_progress_callback)
         use_cpu=not cuda,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
     )
+
+
+def _progress_callback(opts: TrainOptions, progress: bool):
+    """A bar over the optimizer steps, on the main process only (afroadv.progress)."""
+    from transformers import TrainerCallback
+
+    from afroadv.progress import Bar
+
+    class StepBar(TrainerCallback):
+        bar = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.bar = Bar(f"train {opts.method}", state.max_steps, enabled=progress).start()
+                self.bar.advance(state.global_step)  # a resumed run starts part-way
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.bar is not None:
+                self.bar.advance()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.close()
+
+        def close(self):  # also when training fails: the display must not outlive the run
+            if self.bar is not None:
+                self.bar.close()
+
+    return StepBar()
 
 
 def _freeze_embeddings(module) -> int:
@@ -634,6 +670,10 @@ def train(opts: TrainOptions) -> dict:
     # everything cheap and checkable first: bad input fails before any model loads
     augmenter = Augmenter(opts.method, opts.copies, opts.seed, opts.recipes, opts.langs, opts.switch_rate)
     cuda = _check_device(opts)
+    if opts.threads is not None:
+        import torch
+
+        torch.set_num_threads(opts.threads)
     created = not opts.out.exists()
     try:
         resume_from = _check_out(opts)
@@ -672,7 +712,8 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
     })
     # Nothing goes into OUT before the first checkpoint: the run config and the loss history are
     # written with each checkpoint (_LossLog.save), so a start that fails earlier blocks nothing.
-    callbacks = [losses.callback()]
+    step_bar = _progress_callback(opts, progress)
+    callbacks = [losses.callback(), step_bar]
     load_kw = rm.st_kwargs()  # the loading policy's keywords (trust_remote_code, safetensors only, revision)
     frozen = 0
     try:
@@ -698,6 +739,8 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
     except (OSError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise AfroadvError(f"training failed: {first}") from None
+    finally:
+        step_bar.close()
     restore_len()
     _save_final(trainer, model, inner, opts.out)
     if not trainer.is_world_process_zero():

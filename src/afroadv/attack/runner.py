@@ -313,12 +313,9 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
     t0 = time.perf_counter()
     pending: list[dict] = []
     todo = range(resumed_from, len(pairs))
-    iterator = todo
-    if progress and len(todo):
-        from rich.progress import track
+    from afroadv.progress import track
 
-        iterator = track(todo, description=f"attack {recipe.name} {language.code}", transient=True)
-    for i in iterator:
+    for i in track(todo, f"attack {recipe.name} {language.code}", enabled=progress):
         pair = pairs[i]
         original = (nfc(pair.sentence1), nfc(pair.sentence2))
         cols, s0, s1, objective, ok, queries = run(original, golds[i])

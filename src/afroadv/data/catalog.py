@@ -44,7 +44,8 @@ def _semrel_file(lang: Language, split: str) -> Path:
     for root in (data_dir() / "sts" / "semrel2024", (shared_data_dir() or Path("/nonexistent")) / "semrel2024"):
         if (root / name).exists():
             return root / name
-    raise AfroadvError(f"no SemRel {split} split for {lang.code} (shipped: dev, test for afr amh hau kin)")
+    raise AfroadvError(f"no SemRel {split} split for {lang.code} here (shipped: dev, test for afr amh hau kin; "
+                       "others only from ../shared/data/semrel2024); pass --dataset PATH")
 
 
 def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
@@ -64,8 +65,24 @@ def _ood_file(name: str, lang: Language) -> Path | None:
     return path if path.exists() else None
 
 
+def _present(name: str, lang: Language) -> bool:
+    if name == "semrel":
+        try:
+            return _semrel_file(lang, "test").exists()
+        except AfroadvError:
+            return False
+    return all(p.exists() for p in _bitext_files(name, lang))
+
+
 def available_datasets(lang: Language) -> list[str]:
-    return lang.datasets + [n for n in INVARIANCE_SETS if _ood_file(n, lang)]
+    """The catalogue sets whose files are on this machine (eng's SemRel set, for one, is not shipped)."""
+    return [n for n in lang.datasets if _present(n, lang)] + [n for n in INVARIANCE_SETS if _ood_file(n, lang)]
+
+
+def default_dataset(lang: Language) -> str | None:
+    """The set `generate` uses without --dataset, when its files are here (else None: --dataset PATH)."""
+    name = lang.default_dataset
+    return name if name is not None and _present(name, lang) else None
 
 
 def load_dataset(lang: Language, dataset: str | None = None, split: str = "test") -> LoadedDataset:

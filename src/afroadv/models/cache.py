@@ -208,6 +208,22 @@ class EmbeddingCache:
             self.misses += len(unique) - len(found)
             return found
 
+    def count_cached(self, namespace: str, texts: Sequence[str]) -> int:
+        """How many of the unique `texts` are cached, reading keys only (no vectors, no hit/miss
+        counts): lets a caller say truthfully what will be computed before it starts."""
+        with self._lock:
+            ns = self._ns_id(namespace)
+            keys = {text_key(t) for t in dict.fromkeys(texts)}
+            n = sum((ns, k) in self._mem for k in keys)
+            todo = [k for k in keys if (ns, k) not in self._mem]
+            db = self._db()
+            if db is not None:
+                for i in range(0, len(todo), _CHUNK):
+                    chunk = todo[i:i + _CHUNK]
+                    q = f"SELECT COUNT(*) FROM vectors WHERE ns=? AND key IN ({','.join('?' * len(chunk))})"
+                    n += db.execute(q, (ns, *chunk)).fetchone()[0]
+            return n
+
     def put_many(self, namespace: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Store one float32 row per text (rows are copied; the caller may reuse its array).
 

@@ -152,10 +152,31 @@ def _check_finite(what: str, values: np.ndarray, items: Sequence[str], unit: str
     return values
 
 
+_BATCHES_PER_CHUNK = 8  # batches per sentence-transformers call, one bar step (the batches are unchanged)
+
+
 class _Encoder:
     """What both encoder kinds expose about the model they wrap (`resolved` is set by subclasses)."""
 
     resolved: ResolvedModel
+    progress_label: str | None = None  # set (e.g. by evaluate) to show a bar over the texts actually computed
+    _bar = None  # the open bar while computing
+
+    def _progress(self, total: int):
+        from afroadv.progress import Bar
+
+        self._bar = Bar(f"{self.progress_label} {self._unit}", total, enabled=None if self.progress_label else False)
+        return self._bar
+
+    def _advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(n)
+
+    def count_cached(self, items: Sequence) -> int:
+        """How many of these texts (bi) or pairs (cross) the cache already holds; reads no vectors."""
+        if self.cache is None:
+            return 0
+        return self.cache.count_cached(self.namespace, [self._key(x) for x in items])
 
     @property
     def model_id(self) -> str:
@@ -292,10 +313,25 @@ class BiEncoder(_Encoder):
         if self._st is not None:
             self.batches_run += -(-len(texts) // self.batch_size)
             self._st.max_seq_length = self.max_length  # the loaded model may be shared by encoders
-            emb = self._st.encode(inputs, batch_size=self.batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False)
-            return np.asarray(emb, dtype=np.float32)
+            return self._encode_st(inputs)
         return self._encode_transformers(inputs)
+
+    def _encode_st(self, inputs: list[str]) -> np.ndarray:
+        """sentence-transformers' encode over length-sorted chunks of whole batches (what it does
+        itself in one call), so the bar can move between chunks."""
+        order = np.argsort([-len(t) for t in inputs], kind="stable")
+        out = None
+        step = self.batch_size * _BATCHES_PER_CHUNK
+        for start in range(0, len(inputs), step):
+            idx = order[start:start + step]
+            emb = self._st.encode([inputs[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
+                                  normalize_embeddings=True, show_progress_bar=False)
+            emb = np.asarray(emb, dtype=np.float32)
+            if out is None:
+                out = np.empty((len(inputs), emb.shape[1]), dtype=np.float32)
+            out[idx] = emb
+            self._advance(len(idx))
+        return out
 
     def _encode_transformers(self, inputs: list[str]) -> np.ndarray:
         import torch
@@ -319,6 +355,7 @@ class BiEncoder(_Encoder):
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out[idx] = F.normalize(pooled, p=2, dim=1).cpu().numpy()
                 self.batches_run += 1
+                self._advance(len(idx))
         return out
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
@@ -335,8 +372,15 @@ class BiEncoder(_Encoder):
             return vecs[[pos[t] for t in texts]]
         return self.cache.get_or_compute(self.namespace, texts, self._compute, dim=self._expected_dim())
 
+    _unit = "encoding sentences"
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return text
+
     def _compute(self, texts: list[str]) -> np.ndarray:
-        return _check_finite(self.resolved.name, self._encode_uncached(texts), texts, "embeddings")
+        with self._progress(len(texts)):
+            return _check_finite(self.resolved.name, self._encode_uncached(texts), texts, "embeddings")
 
     def _expected_dim(self) -> int | None:
         """The vector width cached rows must have, when known without loading the model."""
@@ -407,14 +451,19 @@ class CrossEncoder(_Encoder):
         self.pairs_scored += len(pairs)
         import torch
 
+        out = np.empty((len(pairs), 1), dtype=np.float32)
+        step = self.batch_size * _BATCHES_PER_CHUNK  # chunks of whole batches, so the bar can move
         with torch.inference_mode():
-            scores = self._ce.predict(pairs, batch_size=self.batch_size, convert_to_numpy=True,
-                                      show_progress_bar=False)
-        return np.asarray(scores, dtype=np.float32).reshape(-1, 1)
+            for start in range(0, len(pairs), step):
+                scores = self._ce.predict(pairs[start:start + step], batch_size=self.batch_size,
+                                          convert_to_numpy=True, show_progress_bar=False)
+                out[start:start + step] = np.asarray(scores, dtype=np.float32).reshape(-1, 1)
+                self._advance(min(step, len(pairs) - start))
+        return out
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """One score per ordered pair (the model's own activation, e.g. sigmoid to 0..1)."""
-        keys = [json.dumps([p[0], p[1]], ensure_ascii=False) for p in pairs]
+        keys = [self._key(p) for p in pairs]
         if not keys:
             return np.zeros((0,), dtype=np.float32)
         if self.cache is None:
@@ -424,8 +473,15 @@ class CrossEncoder(_Encoder):
             return vals[[pos[k] for k in keys]]
         return self.cache.get_or_compute(self.namespace, keys, self._compute, dim=1)[:, 0]
 
+    _unit = "scoring pairs"
+
+    @staticmethod
+    def _key(pair: tuple[str, str]) -> str:
+        return json.dumps([pair[0], pair[1]], ensure_ascii=False)
+
     def _compute(self, keys: list[str]) -> np.ndarray:
-        return _check_finite(self.resolved.name, self._score_uncached(keys), keys, "scores")
+        with self._progress(len(keys)):
+            return _check_finite(self.resolved.name, self._score_uncached(keys), keys, "scores")
 
     def __repr__(self) -> str:
         return f"CrossEncoder({self.model_id!r}, device={self.device}, dtype={self.dtype})"
