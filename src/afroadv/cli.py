@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -132,6 +132,7 @@ def evaluate(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
@@ -142,10 +143,12 @@ def evaluate(
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
     from afroadv.data.writers import check_destination
-    from afroadv.evaluate import build_sets, check_evaluate_options, evaluate as run, format_table, read_sets, write_results
+    from afroadv.evaluate import (build_sets, check_evaluate_options, check_prompt, evaluate as run, expand_recipes,
+                                  format_table, read_sets, write_results)
 
     check_destination(out, "results file")
     check_evaluate_options(bootstrap, seed, batch_size, threads, device)
+    check_prompt(prompt)
     models = _split_list(model)
     recipes = _split_list(recipe)
     if sets:
@@ -153,14 +156,9 @@ def evaluate(
     else:
         if not lang or not recipes:
             raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
-        if recipes == ["all"]:
-            from afroadv.langs import get_language
-            from afroadv.perturb import list_recipes
-
-            recipes = [r.name for r in list_recipes() if r.supports(get_language(lang))]
-        eval_sets = build_sets(lang, recipes, dataset, split, seed, limit)
+        eval_sets = build_sets(lang, expand_recipes(lang, recipes), dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
-              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads)
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, prompt=prompt)
     write_results(out, doc)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")

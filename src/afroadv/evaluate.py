@@ -80,6 +80,16 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
     )
 
 
+def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
+    """`all` → every recipe the language supports; other names stay as given."""
+    if recipes != ["all"]:
+        return recipes
+    from afroadv.perturb import list_recipes
+
+    language = get_language(lang)
+    return [r.name for r in list_recipes() if r.supports(language)]
+
+
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
     """Generate each recipe's set in memory from the same clean pairs."""
     seed, limit = check_seed(seed), check_limit(limit)
@@ -286,6 +296,15 @@ def _model_params(encoder, resolved) -> int | None:
         return None
 
 
+def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
+    """None (each model's own default) or the text put before every sentence a model sees."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise AfroadvError(f"{name} must be text, got {type(prompt).__name__}")
+    if prompt is not None and ("\n" in prompt or len(prompt) > 1000):
+        raise AfroadvError(f"{name} must be one line of at most 1000 characters")
+    return prompt
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -296,8 +315,19 @@ def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int
             None if threads is None else check_count(threads, "--threads"), check_device(device))
 
 
+def _model_names(models: list) -> list[str]:
+    """The row name of each model (an in-memory one: its adapter's); two models may not share one."""
+    from afroadv.models.inmemory import is_in_memory
+
+    names = [m.name if is_in_memory(m) else str(m) for m in models]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise AfroadvError(f"two models are both named {twice[0]!r}: give each a name of its own")
+    return names
+
+
 def evaluate(
-    models: list[str],
+    models: list,
     sets: list[EvalSet],
     *,
     n_boot: int = N_BOOTSTRAP,
@@ -309,17 +339,26 @@ def evaluate(
     kind: str | None = None,
     quiet: bool = False,
     threads: int | None = None,
+    prompt: str | None = None,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
-    `threads` sets torch's CPU threads (None: torch's default)."""
+
+    A model is a name (alias, folder, hub id) or an in-memory encoder (models/inmemory.py).
+    `prompt` is prepended to every text a model sees (None: each model's own default, e.g. e5's
+    "query: "); `threads` sets torch's CPU threads (None: torch's default)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
+    from afroadv.models.inmemory import as_model, is_in_memory
 
     n_boot, seed, batch_size, threads, device = check_evaluate_options(n_boot, seed, batch_size, threads, device)
+    prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
         raise AfroadvError("no model given")
-    resolved = [resolve_model(m, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+    models = [as_model(m, prompt=prompt, batch_size=batch_size) for m in models]
+    names = _model_names(models)
+    resolved = [None if is_in_memory(m) else resolve_model(m, kind=kind, trust_remote_code=trust_remote_code,
+                                                           allow_pickle=allow_pickle)
                 for m in models]  # fail fast: also refuses a folder's code or pickle weights before anything loads
     cache = default_cache()
     groups: dict[tuple, list[EvalSet]] = OrderedDict()
@@ -331,8 +370,11 @@ def evaluate(
 
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    for name, rm in zip(models, resolved):
-        encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device)
+    for name, model, rm in zip(names, models, resolved):
+        if rm is None:
+            encoder = model
+        else:
+            encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device, prefix=prompt)
         scorer = _Scorer(encoder)
         hits0, misses0 = cache.hits, cache.misses
         t0 = time.perf_counter()
@@ -340,17 +382,21 @@ def evaluate(
             n_texts = len({t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair})
             _say(f"[{name}] encoding {n_texts} unique sentences from {len(sets)} set(s) ...")
         scorer.prefetch(sets)
-        params = _model_params(encoder, rm)
+        params = encoder.params if rm is None else _model_params(encoder, rm)
+        model_id = encoder.model_id
         for (lang, dataset, task), group in groups.items():
-            base = {"model": name, "model_id": rm.model_id, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
+            base = {"model": name, "model_id": model_id, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
             fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
             if fn is None:
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
             results.extend(fn(scorer, group, base, n_boot, seed))
-        model_info.append({"model": name, "model_id": rm.model_id, "fingerprint": rm.fingerprint, "params": params,
-                           "kind": getattr(rm, "kind", None), "seconds": round(time.perf_counter() - t0, 2),
-                           "texts_encoded": getattr(encoder, "texts_encoded", None),
-                           "cache": {"hits": cache.hits - hits0, "misses": cache.misses - misses0}})
+        info = {"model": name, "model_id": model_id, "fingerprint": encoder.fingerprint, "params": params,
+                "kind": encoder.kind if rm is None else rm.kind, "prompt": encoder.prefix,
+                "seconds": round(time.perf_counter() - t0, 2), "texts_encoded": getattr(encoder, "texts_encoded", None),
+                "cache": None if encoder.cache is None else {"hits": cache.hits - hits0, "misses": cache.misses - misses0}}
+        if rm is None:
+            info["in_memory"] = encoder.description
+        model_info.append(info)
     manifest = {
         "afroadv_version": __version__,
         "seed": seed,

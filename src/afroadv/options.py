@@ -88,3 +88,5 @@ TRUST_REMOTE_CODE_HELP = ("Allow a model's own Python code (a folder's or a hub 
                           "only for models you trust.")
 ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which can run code when loaded; only for "
                      "models you trust (safetensors are used whenever present).")
+PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
+               "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")
