@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP, check_prompt
 
 app = typer.Typer(
     name="afroadv",
@@ -143,7 +143,7 @@ def evaluate(
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
     from afroadv.data.writers import check_destination
-    from afroadv.evaluate import (build_sets, check_evaluate_options, check_prompt, evaluate as run, expand_recipes,
+    from afroadv.evaluate import (build_sets, check_evaluate_options, evaluate as run, expand_recipes,
                                   format_table, read_sets, write_results)
 
     check_destination(out, "results file")
@@ -189,6 +189,7 @@ def train(
     freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings", help="Keep the word-embedding matrix fixed."),
     save_steps: int = typer.Option(500, "--save-steps", help="Checkpoint every N steps."),
     keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after a successful run."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Text put before every training sentence and saved as the model's default prompt (default: the base model's own, e.g. e5-small's 'query: '; --prompt '' for none)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
@@ -205,7 +206,7 @@ def train(
         limit=limit, langs=tuple(_split_list(langs)), switch_rate=switch_rate, max_seq_length=max_seq_length,
         resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
         save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
-        allow_pickle=allow_pickle,
+        allow_pickle=allow_pickle, prompt=prompt,
     )  # fmt: skip
     info = run(opts)
     if info:
@@ -304,6 +305,7 @@ def sweep(
     no_report: bool = typer.Option(False, "--no-report", help="Skip the Markdown/HTML report."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
 ):
     """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
 
@@ -315,7 +317,7 @@ def sweep(
 
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
                        limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
-                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")

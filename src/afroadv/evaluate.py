@@ -21,7 +21,7 @@ from afroadv import __version__
 from afroadv.data.catalog import load_dataset
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_device, check_limit, check_seed
+from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import get_language
 from afroadv.metrics import (
@@ -294,15 +294,6 @@ def _model_params(encoder, resolved) -> int | None:
         return int(sum(p.numel() for p in model.parameters()))
     except Exception:
         return None
-
-
-def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
-    """None (each model's own default) or the text put before every sentence a model sees."""
-    if prompt is not None and not isinstance(prompt, str):
-        raise AfroadvError(f"{name} must be text, got {type(prompt).__name__}")
-    if prompt is not None and ("\n" in prompt or len(prompt) > 1000):
-        raise AfroadvError(f"{name} must be one line of at most 1000 characters")
-    return prompt
 
 
 def _say(msg: str) -> None:

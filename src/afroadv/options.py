@@ -72,6 +72,15 @@ def check_device(value: str | None, name: str = "--device", *, here: bool = True
     return text
 
 
+def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
+    """None (each model's own default) or the text put before every sentence a model sees."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise AfroadvError(f"{name} must be text, got {type(prompt).__name__}")
+    if prompt is not None and ("\n" in prompt or len(prompt) > 1000):
+        raise AfroadvError(f"{name} must be one line of at most 1000 characters")
+    return prompt
+
+
 def _integer(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
