@@ -222,6 +222,17 @@ def test_train_saves_its_prompt_and_loading_uses_it(tmp_path):
     assert doc["manifest"]["models"][0]["prompt"] == "query: "
 
 
+def test_sweep_cells_carry_the_prompt(pairs_file):
+    from afroadv.sweep import plan_cells
+
+    kw = {"dataset": str(pairs_file), "bootstrap": 50}
+    plain = plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], **kw)[0]
+    prompted = plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], prompt="query: ", **kw)[0]
+    assert "prompt" not in plain.spec() and prompted.spec()["prompt"] == "query: "  # a finished cell is redone
+    with pytest.raises(AfroadvError, match="--prompt"):
+        plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], prompt=3, **kw)
+
+
 # ------------------------------------------------------------------ attack, check
 def test_attack_and_check_entry_points(pairs_file, tmp_path):
     run = afroadv.attack("tiny-xlmr", "hau", "charnoise", out=tmp_path / "att", dataset=str(pairs_file), limit=3,
@@ -256,6 +267,7 @@ def _nan(texts):
     (lambda: afroadv.evaluate("tiny-xlmr", prompt="a\nb", **EVAL), "--prompt"),
     (lambda: afroadv.evaluate("tiny-xlmr", name="x", **EVAL), "name="),
     (lambda: afroadv.evaluate("tiny-xlmr", lang="hau"), "recipes="),
+    (lambda: afroadv.evaluate("tiny-xlmr", lang="hau", recipes="charnoise,nope"), "nope"),
     (lambda: afroadv.check(42, 42), "results document"),
 ])
 def test_bad_input_is_one_afroadv_error(call, msg, pairs_file):

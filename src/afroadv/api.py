@@ -96,7 +96,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     else:
         if not lang or not recipes:
             raise AfroadvError("give lang= and recipes= (or sets=[files])")
-        names = [recipes] if isinstance(recipes, str) else list(recipes)
+        names = [r.strip() for r in recipes.split(",") if r.strip()] if isinstance(recipes, str) else list(recipes)
         eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,

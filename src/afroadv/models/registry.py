@@ -77,7 +77,7 @@ class ResolvedModel:
     kind: str
     arch: str | None
     params: int | None
-    query_prefix: str
+    query_prefix: str  # the model's default prompt (the alias's, else its saved sentence-transformers default)
     local: bool
     revision: str | None
     fingerprint: str
