@@ -71,8 +71,9 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
 
     `model`: an alias, a folder, a hub id, a `SentenceTransformer` or `CrossEncoder` object, an
     object with `.encode(list[str]) -> array`, or such a function (or a list of these). In-memory
-    models are named by `name` (default: their class or function name) and never use the
-    persistent embedding cache. Sets come from `lang` + `recipes` ('all': every recipe the language
+    models are named by `name` (default: their class or function name), run where they already are
+    (`device`, `kind` and the loading switches apply to named models) and never use the persistent
+    embedding cache. Sets come from `lang` + `recipes` ('all': every recipe the language
     supports), or from files written by `generate`/`attack` (`sets`). `prompt` goes before every
     text the model sees (None: the model's own, e.g. e5's "query: "). `out` also writes the JSON."""
     from afroadv.data.writers import check_destination
