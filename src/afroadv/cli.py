@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP, check_prompt
 
 app = typer.Typer(
     name="afroadv",
@@ -144,6 +144,7 @@ def evaluate(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
@@ -154,10 +155,12 @@ def evaluate(
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
     from afroadv.data.writers import check_destination
-    from afroadv.evaluate import build_sets, check_evaluate_options, evaluate as run, format_table, read_sets, write_results
+    from afroadv.evaluate import (build_sets, check_evaluate_options, evaluate as run, expand_recipes,
+                                  format_table, read_sets, write_results)
 
     check_destination(out, "results file")
     check_evaluate_options(bootstrap, seed, batch_size, threads, device)
+    check_prompt(prompt)
     models = _split_list(model)
     recipes = _split_list(recipe)
     if sets:
@@ -165,14 +168,9 @@ def evaluate(
     else:
         if not lang or not recipes:
             raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
-        if recipes == ["all"]:
-            from afroadv.langs import get_language
-            from afroadv.perturb import list_recipes
-
-            recipes = [r.name for r in list_recipes() if r.supports(get_language(lang))]
-        eval_sets = build_sets(lang, recipes, dataset, split, seed, limit)
+        eval_sets = build_sets(lang, expand_recipes(lang, recipes), dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
-              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads)
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, prompt=prompt)
     write_results(out, doc)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
@@ -205,6 +203,7 @@ def train(
     keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after a successful run."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda (default: cuda if available; several GPUs: accelerate launch)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Text put before every training sentence and saved as the model's default prompt (default: the base model's own, e.g. e5-small's 'query: '; --prompt '' for none)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ):
@@ -223,7 +222,7 @@ def train(
         limit=limit, langs=tuple(_split_list(langs)), switch_rate=switch_rate, max_seq_length=max_seq_length,
         resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
         save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
-        allow_pickle=allow_pickle, device=device, threads=threads,
+        allow_pickle=allow_pickle, device=device, threads=threads, prompt=prompt,
     )  # fmt: skip
     info = run(opts)
     if info:
@@ -347,6 +346,7 @@ def sweep(
     no_report: bool = typer.Option(False, "--no-report", help="Skip the Markdown/HTML report."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
 ):
     """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
 
@@ -358,7 +358,7 @@ def sweep(
 
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
                        limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
-                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")

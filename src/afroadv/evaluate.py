@@ -21,7 +21,7 @@ from afroadv.data.catalog import load_dataset
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_device, check_limit, check_seed
+from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import get_language
 from afroadv.metrics import (
@@ -78,6 +78,16 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
         changed_share=float(np.mean([bool(r["changed"]) for r in records])) if n else 0.0,
         provenance=provenance,
     )
+
+
+def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
+    """`all` → every recipe the language supports; other names stay as given."""
+    if recipes != ["all"]:
+        return recipes
+    from afroadv.perturb import list_recipes
+
+    language = get_language(lang)
+    return [r.name for r in list_recipes() if r.supports(language)]
 
 
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
@@ -297,8 +307,19 @@ def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int
             None if threads is None else check_count(threads, "--threads"), check_device(device))
 
 
+def _model_names(models: list) -> list[str]:
+    """The row name of each model (an in-memory one: its adapter's); two models may not share one."""
+    from afroadv.models.inmemory import is_in_memory
+
+    names = [m.name if is_in_memory(m) else str(m) for m in models]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise AfroadvError(f"two models are both named {twice[0]!r}: give each a name of its own")
+    return names
+
+
 def evaluate(
-    models: list[str],
+    models: list,
     sets: list[EvalSet],
     *,
     n_boot: int = N_BOOTSTRAP,
@@ -310,18 +331,27 @@ def evaluate(
     kind: str | None = None,
     quiet: bool = False,
     threads: int | None = None,
+    prompt: str | None = None,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
-    `threads` sets torch's CPU threads (None: torch's default). `quiet` drops the log lines; progress
-    bars show whenever stderr is a terminal (afroadv.progress)."""
+
+    A model is a name (alias, folder, hub id) or an in-memory encoder (models/inmemory.py).
+    `prompt` is prepended to every text a model sees (None: each model's own default, e.g. e5's
+    "query: "); `threads` sets torch's CPU threads (None: torch's default). `quiet` drops the log
+    lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
+    from afroadv.models.inmemory import as_model, is_in_memory
 
     n_boot, seed, batch_size, threads, device = check_evaluate_options(n_boot, seed, batch_size, threads, device)
+    prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
         raise AfroadvError("no model given")
-    resolved = [resolve_model(m, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+    models = [as_model(m, prompt=prompt, batch_size=batch_size) for m in models]
+    names = _model_names(models)
+    resolved = [None if is_in_memory(m) else resolve_model(m, kind=kind, trust_remote_code=trust_remote_code,
+                                                           allow_pickle=allow_pickle)
                 for m in models]  # fail fast: also refuses a folder's code or pickle weights before anything loads
     cache = default_cache()
     groups: dict[tuple, list[EvalSet]] = OrderedDict()
@@ -333,8 +363,11 @@ def evaluate(
 
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    for name, rm in zip(models, resolved):
-        encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device)
+    for name, model, rm in zip(names, models, resolved):
+        if rm is None:
+            encoder = model
+        else:
+            encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device, prefix=prompt)
         scorer = _Scorer(encoder)
         hits0, misses0 = cache.hits, cache.misses
         t0 = time.perf_counter()
@@ -343,17 +376,22 @@ def evaluate(
         if hasattr(encoder, "progress_label"):  # afroadv's encoders: a bar over what is really computed (terminal only)
             encoder.progress_label = f"[{name}]"
         scorer.prefetch(sets)
-        params = _model_params(encoder, rm)
+        params = encoder.params if rm is None else _model_params(encoder, rm)
+        identity = rm.identity() if rm is not None else {"model_id": encoder.model_id, "model_label": encoder.model_id,
+                                                         "model_weights": None, "derived_from": None}
         for (lang, dataset, task), group in groups.items():
-            base = {"model": name, **rm.identity(), "model_params": params, "lang": lang, "dataset": dataset, "task": task}
+            base = {"model": name, **identity, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
             fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
             if fn is None:
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
             results.extend(fn(scorer, group, base, n_boot, seed))
-        model_info.append({"model": name, **rm.identity(), "fingerprint": rm.fingerprint, "params": params,
-                           "kind": getattr(rm, "kind", None), "seconds": round(time.perf_counter() - t0, 2),
-                           "texts_encoded": getattr(encoder, "texts_encoded", None),
-                           "cache": {"hits": cache.hits - hits0, "misses": cache.misses - misses0}})
+        info = {"model": name, **identity, "fingerprint": encoder.fingerprint, "params": params,
+                "kind": encoder.kind if rm is None else rm.kind, "prompt": encoder.prefix,
+                "seconds": round(time.perf_counter() - t0, 2), "texts_encoded": getattr(encoder, "texts_encoded", None),
+                "cache": None if encoder.cache is None else {"hits": cache.hits - hits0, "misses": cache.misses - misses0}}
+        if rm is None:
+            info["in_memory"] = encoder.description
+        model_info.append(info)
     manifest = {
         "afroadv_version": __version__,
         "seed": seed,

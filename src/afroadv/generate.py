@@ -11,7 +11,7 @@ from pathlib import Path
 from afroadv import __version__
 from afroadv.data.catalog import LoadedDataset, load_dataset
 from afroadv.data.pairs import Pair
-from afroadv.data.writers import write_set_files
+from afroadv.data.writers import check_set_destination, write_set_files
 from afroadv.errors import AfroadvError
 from afroadv.options import check_float, check_limit, check_seed
 from afroadv.langs import Language, get_language
@@ -24,6 +24,8 @@ COLUMNS = [
     "orig_sentence1", "orig_sentence2", "changed", "edit_rate", "seed",
 ]  # fmt: skip  (every set has these; evaluate needs no more)
 COUNT_COLUMNS = ["n_words", "n_eligible", "n_changed"]  # words in the touched sentences, rewritable, rewritten
+HF_TYPES = {"score": "float64", "changed": "bool", "edit_rate": "float64", "seed": "int64",
+            **{c: "int64" for c in COUNT_COLUMNS}}  # the rest are strings
 
 
 def pairs_sha256(pairs: list[Pair]) -> str:
@@ -37,8 +39,28 @@ def pairs_sha256(pairs: list[Pair]) -> str:
 
 @dataclass
 class GeneratedSet:
+    """A generated set in memory: its records (one per input pair) and the manifest that reproduces them."""
+
     records: list[dict]
     manifest: dict
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the set (.jsonl or .parquet) and its manifest as one unit, as `afroadv generate --out` does;
+        returns the manifest's path."""
+        return write_set(check_set_destination(Path(path)), self)
+
+    def to_hf(self):
+        """The records as a `datasets.Dataset` with fixed column types (`score` is float64 even when a
+        bitext set has no scores, so sets concatenate)."""
+        try:
+            import datasets
+        except ImportError:
+            raise AfroadvError("to_hf() needs the datasets package: pip install datasets") from None
+        features = datasets.Features({c: datasets.Value(HF_TYPES.get(c, "string")) for c in COLUMNS + COUNT_COLUMNS})
+        return datasets.Dataset.from_list([{c: r.get(c) for c in features} for r in self.records], features=features)
 
 
 def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: bool = False) -> list[dict]:
@@ -153,6 +175,13 @@ def dataset_perturber(recipe: Recipe, language: Language, ds: LoadedDataset, rat
     return recipe.perturber(language, rate=rate, sides=sides, context=dataset_context(ds))
 
 
+def check_rate(rate: float | None) -> float | None:
+    """`--rate`: None (the recipe's) or a share of eligible words in (0, 1]."""
+    if rate is not None and check_float(rate, "--rate", low=0.0, high=1.0) == 0:
+        raise AfroadvError("--rate 0 changes nothing; give a share of words in (0, 1]")
+    return rate
+
+
 def generate(
     lang: str,
     recipe: str,
@@ -165,9 +194,7 @@ def generate(
     progress: bool = False,
 ) -> GeneratedSet:
     """A dataset perturbed by a recipe under a seed: the records and the manifest that reproduces them."""
-    seed, limit = check_seed(seed), check_limit(limit)
-    if rate is not None and check_float(rate, "--rate", low=0.0, high=1.0) == 0:
-        raise AfroadvError("--rate 0 changes nothing; give a share of words in (0, 1]")
+    seed, limit, rate = check_seed(seed), check_limit(limit), check_rate(rate)
     language = get_language(lang)
     rec = load_recipe(recipe)
     rec.perturber(language, rate=rate, sides=sides)  # refuse a bad recipe, language or option before any work

@@ -72,6 +72,15 @@ def check_device(value: str | None, name: str = "--device", *, here: bool = True
     return text
 
 
+def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
+    """None (each model's own default) or the text put before every sentence a model sees."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise AfroadvError(f"{name} must be text, got {type(prompt).__name__}")
+    if prompt is not None and ("\n" in prompt or len(prompt) > 1000):
+        raise AfroadvError(f"{name} must be one line of at most 1000 characters")
+    return prompt
+
+
 def _integer(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
@@ -88,3 +97,5 @@ TRUST_REMOTE_CODE_HELP = ("Allow a model's own Python code (a folder's or a hub 
                           "only for models you trust.")
 ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which can run code when loaded; only for "
                      "models you trust (safetensors are used whenever present).")
+PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
+               "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")

@@ -75,12 +75,13 @@ class Cell:
     kind: str | None = None
     trust_remote_code: bool = False
     allow_pickle: bool = False
+    prompt: str | None = None  # None: the model's own
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
         return {"model": self.model, "fingerprint": self.fingerprint, "lang": self.lang, "recipes": list(self.recipes),
                 "dataset": self.dataset, "split": self.split, "seed": self.seed, "limit": self.limit,
-                "bootstrap": self.bootstrap}
+                "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt})}
 
     @property
     def label(self) -> str:
@@ -100,12 +101,13 @@ def _say(msg: str) -> None:
 
 def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, dataset: str | None = None, split: str = "test",
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
-               kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False) -> list[Cell]:
+               kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
+               prompt: str | None = None) -> list[Cell]:
     """Validate the whole grid up front (models, languages, recipes) and return its cells."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
     from afroadv.metrics import MIN_BOOTSTRAP
-    from afroadv.options import check_count, check_device, check_limit, check_seed
+    from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
     from afroadv.models import resolve_model
     from afroadv.perturb import list_recipes
     from afroadv.perturb.recipe import load_recipe
@@ -117,7 +119,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
         raise AfroadvError("no language given (--langs hau,kin)")
     if not recipes:
         raise AfroadvError("no recipe given (--recipes charnoise,codeswitch or all)")
-    seed, limit = check_seed(seed), check_limit(limit)
+    seed, limit, prompt = check_seed(seed), check_limit(limit), check_prompt(prompt)
     bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
     batch_size, device = check_count(batch_size, "--batch-size"), check_device(device, here=False)
     languages = list({lang.code: lang for lang in (get_language(x) for x in langs)}.values())
@@ -147,7 +149,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
             cells.append(Cell(model=m, lang=lang.code, recipes=given, recipe_names=names, dataset=dataset, split=split,
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
                               batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
-                              allow_pickle=allow_pickle))
+                              allow_pickle=allow_pickle, prompt=prompt))
     return cells
 
 
@@ -158,7 +160,7 @@ def run_cell(cell: Cell) -> dict:
     sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
                    trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
-                   quiet=True)
+                   quiet=True, prompt=cell.prompt)
     doc["manifest"]["sweep_cell"] = cell.spec()
     return doc
 

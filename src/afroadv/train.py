@@ -41,7 +41,7 @@ from afroadv.augment import METHODS, Augmenter, TrainPair
 from afroadv.data.pairs import Pair
 from afroadv.data.writers import check_out_dir, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_device, check_float, check_limit, check_seed
+from afroadv.options import check_count, check_device, check_float, check_limit, check_prompt, check_seed
 from afroadv.perturb.recipe import derived_rng
 from afroadv.resources import sha256_file, shared_data_dir
 
@@ -59,7 +59,7 @@ MAX_EPOCHS = 10_000  # beyond this the Trainer's step count stops being meaningf
 STSB_HUB = "sentence-transformers/stsb"
 # Options that decide what is trained on and how: a resumed run must use the same ones.
 _RESUME_KEYS = ("model", "data", "method", "recipes", "copies", "seed", "head", "loss", "langs", "switch_rate",
-                "limit", "batch_size", "lr", "max_seq_length", "freeze_embeddings", "warmup_ratio")
+                "limit", "batch_size", "lr", "max_seq_length", "freeze_embeddings", "warmup_ratio", "prompt")
 
 
 @dataclass
@@ -95,6 +95,7 @@ class TrainOptions:
     threads: int | None = None  # torch CPU threads (default: torch's)
     trust_remote_code: bool = False
     allow_pickle: bool = False  # pickle weights (pytorch_model.bin) can run code when loaded
+    prompt: str | None = None  # before every training text and saved with the model (None: the base model's own)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -134,6 +135,7 @@ class TrainOptions:
             raise AfroadvError(f"--device {self.device}: train runs on cpu or cuda (for another GPU set "
                                "CUDA_VISIBLE_DEVICES, or use accelerate launch for several)")
         self.threads = None if self.threads is None else check_count(self.threads, "--threads")
+        self.prompt = check_prompt(self.prompt)
         return self
 
     def run_config(self) -> dict:
@@ -611,8 +613,10 @@ def _card(opts: TrainOptions, info: dict) -> str:
     if base.get("model_weights"):
         rows.insert(1, ("base weights", f"{base['model_weights']}, derived from {base['derived_from']}"))
     table = "\n".join(f"| {a} | {b} |" for a, b in rows)
-    prefix_note = ("Sentences are encoded without any prefix (the base model's own prefix, if it had one, "
-                   "was not used in training), which is how `afroadv evaluate --model DIR` encodes them.")
+    prefix_note = (f"Every sentence is encoded with the prompt `{info['prompt']}` before it, in training and by "
+                   "`afroadv evaluate --model DIR` (it is the default prompt in config_sentence_transformers.json)."
+                   if info["prompt"] else "Sentences are encoded without any prompt, in training and by "
+                   "`afroadv evaluate --model DIR`.")
     return f"""---
 {fm}
 ---
@@ -705,9 +709,10 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
     from datasets import Dataset
 
     transformers.set_seed(opts.seed)  # a cross-encoder's new head is initialised before the trainer seeds
+    prompt = rm.query_prefix if opts.prompt is None else opts.prompt  # trained with it, saved with it
     dataset = Dataset.from_dict({
-        "sentence1": [e.sentence1 for e in examples],
-        "sentence2": [e.sentence2 for e in examples],
+        "sentence1": [prompt + e.sentence1 for e in examples],
+        "sentence2": [prompt + e.sentence2 for e in examples],
         "score": [float(e.score) for e in examples],
     })
     # Nothing goes into OUT before the first checkpoint: the run config and the loss history are
@@ -742,6 +747,7 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
     finally:
         step_bar.close()
     restore_len()
+    _keep_prompt(model, prompt)
     _save_final(trainer, model, inner, opts.out)
     if not trainer.is_world_process_zero():
         return {}
@@ -753,6 +759,7 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
         "kind": "afroadv-train",
         "head": opts.head,
         "loss": opts.loss,
+        "prompt": prompt,
         "base_model": {"alias_or_path": opts.model, **rm.identity(), "fingerprint": rm.fingerprint,
                        "arch": rm.arch},
         "data": data.info,
@@ -798,7 +805,7 @@ def _finish(opts: TrainOptions, info: dict) -> None:
     write_text_atomic(out / "README.md", _card(opts, info))
     write_text_atomic(out / BUILD_INFO, json.dumps({
         "builder": "afroadv-train", "method": opts.method, "head": opts.head, "seed": opts.seed,
-        "base_model": info["base_model"]["model_id"], "query_prefix": "",
+        "base_model": info["base_model"]["model_id"], "query_prefix": info["prompt"],
         "fingerprint": _weights_fingerprint(out),
     }, indent=2) + "\n")
     mask = os.umask(0)
@@ -815,6 +822,14 @@ def _finish(opts: TrainOptions, info: dict) -> None:
     # last: a run killed before this point still has its checkpoints to --resume from
     if not opts.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+
+
+def _keep_prompt(model, prompt: str) -> None:
+    """The training prompt becomes the saved model's default (config_sentence_transformers.json), so
+    sentence-transformers and `afroadv evaluate` put it before every text, as training did."""
+    if prompt and hasattr(model, "prompts"):
+        model.prompts = {**(model.prompts or {}), "query": prompt}
+        model.default_prompt_name = "query"
 
 
 def _inner_state_dict(model, inner, full: dict) -> dict:

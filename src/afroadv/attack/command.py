@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA, DEFAULT_MAX_CHARS
-from afroadv.options import ALLOW_PICKLE_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
 
 
 def attack_command(
@@ -44,6 +44,7 @@ def attack_command(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest sentence attacked, in model tokens (default: the model's window; words past it cannot move the score)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
 ):
     """Search, per pair, for the recipe perturbation within the budget that moves the model's similarity score the most.
 
@@ -56,7 +57,7 @@ def attack_command(
         delta=delta, goal=goal, search=search, beam_width=beam_width, max_queries=max_queries, sides=sides,
         max_edit_distance=max_edit_distance, candidates=candidates, checkpoint_every=checkpoint_every,
         engine=engine, device=device, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
-        trust_remote_code=trust_remote_code, allow_pickle=allow_pickle,
+        trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt,
     )  # fmt: skip
     run = run_attack(cfg, out, resume=resume, progress=sys.stderr.isatty(), notify=lambda m: typer.echo(m, err=True))
     _print(run)

@@ -50,7 +50,7 @@ from afroadv.attack.defaults import (
 from afroadv.data.writers import check_out_dir, dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.generate import COLUMNS, pairs_sha256
-from afroadv.options import check_count, check_device, check_float, check_limit, check_seed
+from afroadv.options import check_count, check_device, check_float, check_limit, check_prompt, check_seed
 from afroadv.resources import sha256_file
 from afroadv.text import nfc
 
@@ -88,6 +88,7 @@ class AttackConfig:
     max_tokens: int | None = None  # longest sentence in model tokens (None: the model's own window)
     trust_remote_code: bool = False  # run code a model folder names (custom modules, auto_map)
     allow_pickle: bool = False  # load pickle weights when a folder has no safetensors
+    prompt: str | None = None  # text before every sentence the model sees (None: the model's own)
 
     def checked(self) -> AttackConfig:
         """This config with every option checked and its numbers normalised (3.0 → 3), or one
@@ -122,6 +123,7 @@ class AttackConfig:
             threads=count(self.threads, "--threads"),
             max_chars=check_count(self.max_chars, "--max-chars"),
             max_tokens=count(self.max_tokens, "--max-tokens"),
+            prompt=check_prompt(self.prompt),
         )
 
     def validate(self) -> None:
@@ -268,11 +270,12 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
 
         encoder = load_encoder(resolve_model(cfg.model, trust_remote_code=cfg.trust_remote_code,
                                              allow_pickle=cfg.allow_pickle),
-                               device=cfg.device, batch_size=cfg.batch_size)
+                               device=cfg.device, batch_size=cfg.batch_size, prefix=cfg.prompt)
     check_token_lengths(pairs, encoder, cfg.max_tokens)  # (the tokenizer only: weights load lazily)
 
     resolved = encoder.resolved
-    model_info = {"name": cfg.model, "id": resolved.model_id, **resolved.identity(), "fingerprint": resolved.fingerprint, "kind": resolved.kind}
+    model_info = {"name": cfg.model, "id": resolved.model_id, **resolved.identity(), "fingerprint": resolved.fingerprint,
+                  "kind": resolved.kind, **({"prompt": encoder.prefix} if getattr(encoder, "prefix", "") else {})}
     attack_params = {"goal": goal.kind, "delta": goal.delta, "budget": space.budget, "search": cfg.search,
                      "beam_width": cfg.beam_width if cfg.search == "beam" else None,
                      "max_queries": cfg.max_queries or None, "sides": sides,

@@ -88,6 +88,7 @@ def _load_error(rm: ResolvedModel, e: Exception) -> AfroadvError:
 
 
 _LOADED: dict[tuple, object] = {}
+_NO_ST_PROMPT = {"prompt": ""}  # the model's default prompt is our prefix; sentence-transformers must not add it again
 
 
 def _recheck(rm: ResolvedModel) -> None:
@@ -325,7 +326,7 @@ class BiEncoder(_Encoder):
         for start in range(0, len(inputs), step):
             idx = order[start:start + step]
             emb = self._st.encode([inputs[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False)
+                                  normalize_embeddings=True, show_progress_bar=False, **_NO_ST_PROMPT)  # ours is already in
             emb = np.asarray(emb, dtype=np.float32)
             if out is None:
                 out = np.empty((len(inputs), emb.shape[1]), dtype=np.float32)
@@ -406,16 +407,22 @@ class BiEncoder(_Encoder):
         return f"BiEncoder({self.model_id!r}, backend={self.backend}, device={self.device}, dtype={self.dtype})"
 
 
+def _ce_prompt_kwargs(ce) -> dict:
+    """Cross-encoders of sentence-transformers 5 apply a default prompt of their own; ours is already in."""
+    return _NO_ST_PROMPT if hasattr(ce, "prompts") else {}
+
+
 class CrossEncoder(_Encoder):
     """Joint pair scorer: sentence-transformers CrossEncoder with a one-output (regression) head.
 
     Pair scores are cached like embeddings (a one-element vector per ordered pair)."""
 
     def __init__(self, model: str | ResolvedModel, *, device: str | None = None, dtype: str | None = None,
-                 batch_size: int = 32, max_length: int | None = None,
+                 batch_size: int = 32, max_length: int | None = None, prefix: str | None = None,
                  cache: EmbeddingCache | bool | None = True, trust_remote_code: bool = False,
                  revision: str | None = None, allow_pickle: bool = False):
         self.resolved = _as_resolved(model, "cross", trust_remote_code, revision, allow_pickle)
+        self.prefix = self.resolved.query_prefix if prefix is None else prefix  # before both sentences
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device, dtype)
         self.batch_size = check_count(batch_size, "--batch-size")
@@ -425,7 +432,7 @@ class CrossEncoder(_Encoder):
         self.cache: EmbeddingCache | None = cache or None
         self.namespace = namespace_name(kind="cross", model=self.resolved.model_id,
                                         fingerprint=self.resolved.fingerprint, max_length=self.max_length,
-                                        dtype=self.dtype)
+                                        dtype=self.dtype, **({"prefix": self.prefix} if self.prefix else {}))
         self.pairs_scored = 0
         self._ce = None
 
@@ -447,7 +454,7 @@ class CrossEncoder(_Encoder):
 
     def _score_uncached(self, keys: list[str]) -> np.ndarray:
         self.load()
-        pairs = [tuple(json.loads(k)) for k in keys]
+        pairs = [tuple(self.prefix + t for t in json.loads(k)) for k in keys]
         self.pairs_scored += len(pairs)
         import torch
 
@@ -455,8 +462,8 @@ class CrossEncoder(_Encoder):
         step = self.batch_size * _BATCHES_PER_CHUNK  # chunks of whole batches, so the bar can move
         with torch.inference_mode():
             for start in range(0, len(pairs), step):
-                scores = self._ce.predict(pairs[start:start + step], batch_size=self.batch_size,
-                                          convert_to_numpy=True, show_progress_bar=False)
+                scores = self._ce.predict(pairs[start:start + step], batch_size=self.batch_size, convert_to_numpy=True,
+                                          show_progress_bar=False, **_ce_prompt_kwargs(self._ce))
                 out[start:start + step] = np.asarray(scores, dtype=np.float32).reshape(-1, 1)
                 self._advance(min(step, len(pairs) - start))
         return out
@@ -498,7 +505,6 @@ def load_encoder(model: str | ResolvedModel, *, kind: str | None = None, **kwarg
 
         rm = replace(rm, kind=kind)
     if rm.kind == "cross":
-        kwargs.pop("prefix", None)
         kwargs.pop("backend", None)
         return CrossEncoder(rm, **kwargs)
     return BiEncoder(rm, **kwargs)

@@ -87,7 +87,7 @@ class ResolvedModel:
     kind: str
     arch: str | None
     params: int | None
-    query_prefix: str
+    query_prefix: str  # the model's default prompt (the alias's, else its saved sentence-transformers default)
     local: bool
     revision: str | None
     fingerprint: str
@@ -231,6 +231,20 @@ def _layout(read) -> dict:
     return out
 
 
+def default_prompt(read) -> str:
+    """The prompt a sentence-transformers model asks for by default (`prompts[default_prompt_name]` in
+    config_sentence_transformers.json, as `afroadv train` saves it), else ''."""
+    cfg = read("config_sentence_transformers.json")
+    if not isinstance(cfg, dict):
+        return ""
+    prompts, name = cfg.get("prompts") or {}, cfg.get("default_prompt_name")
+    if not name:
+        return ""
+    if not isinstance(prompts, dict) or not isinstance(prompts.get(name), str):
+        raise AfroadvError(f"config_sentence_transformers.json names default prompt {name!r} but has no such prompt")
+    return prompts[name]
+
+
 def _local_reader(folder: Path):
     def read(rel: str):
         p = folder / rel
@@ -307,7 +321,7 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
         kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
         arch=arch,
         params=spec.params if spec and spec.builder == "e5" else _count_params(tdir),
-        query_prefix=spec.query_prefix if spec else "",
+        query_prefix=spec.query_prefix if spec and spec.query_prefix else default_prompt(read),
         local=True,
         revision=None,
         fingerprint=folder_fingerprint(folder),
@@ -493,7 +507,7 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
         arch=arch,
         params=spec.params if spec else None,
-        query_prefix=spec.query_prefix if spec else "",
+        query_prefix=spec.query_prefix if spec and spec.query_prefix else default_prompt(read),
         local=False,
         revision=commit,
         fingerprint=f"hub:{repo}@{commit}",
