@@ -63,6 +63,18 @@ def run_cli_here(*args, env=None):
     return subprocess.CompletedProcess(["afroadv", *map(str, args)], code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """Each test starts from the environment the one before it found: in-process training sets
+    variables (transformers' TrainingArguments sets ACCELERATE_MIXED_PRECISION) that would make a
+    later test look as if it ran under `accelerate launch`."""
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture()
 def cache(tmp_path):
     """An embedding cache of its own for one test."""
