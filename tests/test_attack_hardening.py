@@ -431,7 +431,7 @@ def test_textattack_engine_without_the_extra_names_it(monkeypatch, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.skipif(not HAS_TEXTATTACK, reason="textattack is not installed")
+@pytest.mark.skipif(not HAS_TEXTATTACK, reason="textattack is not installed (optional extra: afroadv[textattack])")
 def test_textattack_engine_with_a_fresh_cache_stays_offline(tiny, tmp_path):
     """The review's case: `attack --engine textattack` with an empty TextAttack cache (TA_CACHE_DIR,
     which ta_env and textattack both read) and no staged NLTK data used to try six nltk downloads
