@@ -421,7 +421,17 @@ main(argv)
 """
 
 
-@pytest.mark.skipif(not HAS_TEXTATTACK, reason="textattack is not installed")
+def test_textattack_engine_without_the_extra_names_it(monkeypatch, tmp_path):
+    """textattack is an optional extra (it caps transformers below 5): without it, `--engine
+    textattack` is one line naming the extra, before any model is looked up or file written."""
+    monkeypatch.setitem(sys.modules, "textattack", None)  # find_spec answers None: as if not installed
+    out = tmp_path / "out"
+    r = run_cli_here("attack", "--model", NO_MODEL, "--lang", "hau", "--out", out, "--engine", "textattack")
+    assert 'pip install "afroadv[textattack]"' in one_line_error(r)
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not HAS_TEXTATTACK, reason="textattack is not installed (optional extra: afroadv[textattack])")
 def test_textattack_engine_with_a_fresh_cache_stays_offline(tiny, tmp_path):
     """The review's case: `attack --engine textattack` with an empty TextAttack cache (TA_CACHE_DIR,
     which ta_env and textattack both read) and no staged NLTK data used to try six nltk downloads

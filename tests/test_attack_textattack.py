@@ -33,7 +33,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 if importlib.util.find_spec("textattack") is None:  # (not importorskip: a plain import is what crashes offline)
-    pytest.skip("textattack is not installed", allow_module_level=True)
+    pytest.skip("textattack is not installed (optional extra: pip install \"afroadv[textattack]\")", allow_module_level=True)
 
 from test_attack import FILES, attack, encoder_for, network_blocked
 

@@ -157,6 +157,23 @@ def test_sentence_transformers_and_raw_transformers_folders_agree(tmp_path):
     np.testing.assert_allclose(BiEncoder(rm, cache=None).encode(TEXTS), native, atol=1e-5)
 
 
+def test_loading_draws_no_weights_bar_into_a_pipe(capfd):
+    """transformers 5 draws "Loading weights" on every load; into a pipe or log (stderr not a
+    terminal) afroadv's loads stay quiet, on both backends, and the bar setting is restored."""
+    pytest.importorskip("sentence_transformers")
+    from transformers.utils import logging as hf_logging
+
+    from afroadv.models import BiEncoder, build_tiny, resolve_model
+    from afroadv.models.encoders import release_loaded_models
+
+    folder = build_tiny("xlmr")
+    for backend in ("transformers", "sentence-transformers"):
+        release_loaded_models()
+        BiEncoder(resolve_model(folder), cache=None, backend=backend).encode(TEXTS[:1])
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()
+
+
 def test_hub_id_is_found_in_the_local_hub_cache(tmp_path, monkeypatch):
     """A hub id already downloaded loads from the hub cache, fingerprinted by its commit."""
     from huggingface_hub import constants

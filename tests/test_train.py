@@ -241,6 +241,21 @@ def test_train_each_method_few_steps(tmp_path, stsb_file, method, kw):
         assert [r["recipe"] for r in doc["results"]] == ["clean", "charnoise"]
 
 
+def test_version_dependent_arguments_reach_the_trainer(tmp_path):
+    """transformers 5 renamed/dropped TrainingArguments fields (warmup_ratio, save_safetensors,
+    gradient_checkpointing); on either stack the options must land: a 0.25 warmup over 10 steps
+    is 3 steps (rounded up), and checkpointing is on."""
+    pytest.importorskip("accelerate")
+    from transformers import TrainingArguments
+
+    from afroadv.train import TrainOptions, _training_args
+
+    opts = TrainOptions(model="tiny-xlmr", out=tmp_path / "m", warmup_ratio=0.25, gradient_checkpointing=True)
+    args = _training_args(TrainingArguments, opts, cuda=False, progress=False)
+    assert args.get_warmup_steps(10) == 3
+    assert getattr(args, "activation_checkpointing", None) or getattr(args, "gradient_checkpointing", None)
+
+
 def test_train_cross_encoder(tmp_path, stsb_file):
     from afroadv.models import load_encoder, resolve_model
 

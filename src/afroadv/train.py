@@ -390,6 +390,24 @@ def _check_device(opts: TrainOptions) -> bool:
     return cuda
 
 
+def _version_kwargs(opts: TrainOptions) -> dict:
+    """Arguments whose name depends on the transformers version. transformers 5 dropped
+    `warmup_ratio` (a `warmup_steps` below 1 is now the ratio, rounded up the same way) and
+    `save_safetensors` (it always writes safetensors), and renamed `gradient_checkpointing`."""
+    import dataclasses
+
+    from transformers import TrainingArguments  # the base class: sentence-transformers keeps old names
+
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
+    kw = {checkpointing: opts.gradient_checkpointing}
+    if "warmup_ratio" in fields:  # transformers < 5
+        kw.update(warmup_ratio=opts.warmup_ratio, save_safetensors=True)
+    else:
+        kw.update(warmup_steps=opts.warmup_ratio)
+    return kw
+
+
 def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
     return cls(
         output_dir=str(opts.out / CHECKPOINTS),
@@ -397,22 +415,20 @@ def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
         max_steps=opts.max_steps or -1,
         per_device_train_batch_size=opts.batch_size,
         learning_rate=opts.lr,
-        warmup_ratio=opts.warmup_ratio,
         weight_decay=opts.weight_decay,
         seed=opts.seed,
         data_seed=opts.seed,
         bf16=opts.bf16,
-        gradient_checkpointing=opts.gradient_checkpointing,
         save_strategy="steps",
         save_steps=opts.save_steps,
         save_total_limit=2,
-        save_safetensors=True,
         logging_steps=min(opts.logging_steps, opts.max_steps) if opts.max_steps else opts.logging_steps,
         report_to="none",
         disable_tqdm=True,  # afroadv.progress draws the bar (_progress_callback)
         use_cpu=not cuda,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
+        **_version_kwargs(opts),
     )
 
 

@@ -98,6 +98,10 @@ class AttackConfig:
                                      ("--engine", self.engine, ENGINES)):
             if value not in choices:
                 raise AfroadvError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        if self.engine == "textattack":  # before any work: textattack is an optional extra
+            from afroadv.attack.ta_env import require_textattack
+
+            require_textattack()
         if self.sides is not None and self.sides not in SIDE_CHOICES:
             raise AfroadvError(f"--sides must be one of {', '.join(SIDE_CHOICES)}, got {self.sides!r}")
         for name, value in (("--model", self.model), ("--lang", self.lang), ("--recipe", self.recipe)):

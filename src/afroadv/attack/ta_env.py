@@ -12,6 +12,7 @@ What it does at first import, and how this module answers it:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -56,12 +57,25 @@ def stage_post_install_marker() -> Path:
     return marker
 
 
+INSTALL_HINT = 'pip install "afroadv[textattack]"'
+
+
+def require_textattack() -> None:
+    """One line naming the extra when textattack (optional: through flair it caps transformers
+    below 5) or the NLTK it imports is not installed."""
+    missing = [m for m in ("textattack", "nltk") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise AfroadvError(f"--engine textattack needs {' and '.join(missing)}, which the default install "
+                           f"leaves out: {INSTALL_HINT}")
+
+
 def import_textattack():
     """Import and return the textattack module, offline and without clobbering cache variables.
 
     Every afroadv path to textattack goes through here (goal.py, transformations.py, ta_wrapper.py
     and the runner call it before their own `from textattack ...` lines): a plain first import with
     a fresh TextAttack cache would call `nltk.download` six times and then fail on stop words."""
+    require_textattack()
     import nltk
 
     nltk_root = str(stage_nltk_data())

@@ -15,7 +15,9 @@ through sentence-transformers so their own modules apply.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -104,11 +106,28 @@ def _st_load(cls, rm: ResolvedModel, device: str, dtype: str, **extra):
     _recheck(rm)
     kw = {"device": device, **rm.st_kwargs(_dtype_kwargs(dtype) if dtype != "float32" else None), **extra}
     try:
-        return cls(rm.source, **kw)
+        with _weights_bar_off_unless_terminal():
+            return cls(rm.source, **kw)
     except AfroadvError:
         raise
     except Exception as e:
         raise _load_error(rm, e) from None
+
+
+@contextmanager
+def _weights_bar_off_unless_terminal():
+    """transformers 5 draws a "Loading weights" bar on every load, even into a pipe or a log file:
+    off while loading unless stderr is a terminal (transformers 4 has no such bar: nothing to do)."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    if was_on and not sys.stderr.isatty():
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def _shared(key: tuple, loader):
@@ -120,7 +139,8 @@ def _shared(key: tuple, loader):
     if key in _LOADED:
         return _LOADED[key]
     _LOADED.clear()
-    value = loader()
+    with _weights_bar_off_unless_terminal():
+        value = loader()
     _LOADED[key] = value
     return value
 
