@@ -315,7 +315,7 @@ def test_e5_attack_then_evaluate_the_set(tmp_path, e5_small):
     link_e5(e5_small, tmp_path / "cache")
     out = tmp_path / "out"
     r = run_cli("attack", "--model", "e5-small", "--lang", "hau", "--recipe", "charnoise", "--limit", "5",
-                "--out", out, "--threads", "1", env=env)
+                "--max-queries", "100", "--out", out, "--threads", "1", env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 5 and summary["spearman_clean"] is not None and 0 <= summary["success_rate"] <= 1

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 
 from afroadv.metrics import accuracy_drop_ci, paired_drop_ci, pearson, spearman
-from conftest import run_cli
+from conftest import run_cli, run_cli_here
 
 pytest.importorskip("torch")
 
@@ -42,7 +42,7 @@ def _results(path):
 
 def test_evaluate_sts_bitext_and_invariance_on_tiny_models(tmp_path, cache_env):
     out = tmp_path / "r.json"
-    r = run_cli("evaluate", "--model", "tiny-xlmr,tiny-xlmr-xl", "--lang", "hau", "--recipe", "charnoise,codeswitch",
+    r = run_cli_here("evaluate", "--model", "tiny-xlmr,tiny-xlmr-xl", "--lang", "hau", "--recipe", "charnoise,codeswitch",
                 "--limit", "30", "--bootstrap", "200", "--out", out, env=cache_env)
     assert r.returncode == 0, r.stderr
     rows = _results(out)["results"]
@@ -67,7 +67,7 @@ def test_evaluate_sts_bitext_and_invariance_on_tiny_models(tmp_path, cache_env):
     assert all(x["task"] == "bitext" and 0 <= x["accuracy"] <= 100 for x in rows)
 
     out = tmp_path / "i.json"
-    r = run_cli("evaluate", "--model", "tiny-xlmr", "--lang", "hau", "--dataset", "tweets", "--recipe", "charnoise",
+    r = run_cli_here("evaluate", "--model", "tiny-xlmr", "--lang", "hau", "--dataset", "tweets", "--recipe", "charnoise",
                 "--limit", "25", "--bootstrap", "200", "--out", out, env=cache_env)
     assert r.returncode == 0, r.stderr
     (row,) = _results(out)["results"]
