@@ -38,10 +38,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_dir(module_cache):
-    """Every model and cache file of these tests lives in a temporary folder."""
-    return module_cache
+pytestmark = pytest.mark.usefixtures("module_cache")  # every model and cache file in a temporary folder
 
 
 def _copy_tiny(dest: Path, variant: str = "xlmr") -> Path:

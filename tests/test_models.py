@@ -37,10 +37,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_dir(module_cache):
-    """Every model and cache file of these tests lives in a temporary folder."""
-    return module_cache
+pytestmark = pytest.mark.usefixtures("module_cache")  # every model and cache file in a temporary folder
 
 
 def test_importing_models_does_not_import_torch():

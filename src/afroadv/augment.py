@@ -32,6 +32,7 @@ from afroadv.data.pairs import Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import get_language, load_stopwords
 from afroadv.lexicons.store import load_lexicon
+from afroadv.options import check_float
 from afroadv.perturb.recipe import Perturber, derived_rng, load_recipe
 from afroadv.perturb.rng import stream_key
 from afroadv.resources import data_dir, sha256_file, shared_data_dir
@@ -211,8 +212,7 @@ class Augmenter:
             raise AfroadvError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
         if int(self.copies) != self.copies or self.copies < 0:
             raise AfroadvError(f"--copies must be a whole number >= 0, got {self.copies}")
-        if not 0.0 <= float(self.switch_rate) <= 1.0:
-            raise AfroadvError(f"--switch-rate must be between 0 and 1, got {self.switch_rate}")
+        self.switch_rate = check_float(self.switch_rate, "--switch-rate", low=0, high=1)
         if self.method in ("rs-da", "codeswitch-aug") and self.copies < 1:
             raise AfroadvError(f"--method {self.method} needs --copies >= 1")
         self.recipes = tuple(self.recipes)

@@ -377,8 +377,7 @@ def evaluate(
             encoder.progress_label = f"[{name}]"
         scorer.prefetch(sets)
         params = encoder.params if rm is None else _model_params(encoder, rm)
-        identity = rm.identity() if rm is not None else {"model_id": encoder.model_id, "model_label": encoder.model_id,
-                                                         "model_weights": None, "derived_from": None}
+        identity = (rm or encoder).identity()
         for (lang, dataset, task), group in groups.items():
             base = {"model": name, **identity, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
             fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)

@@ -24,8 +24,6 @@ COLUMNS = [
     "orig_sentence1", "orig_sentence2", "changed", "edit_rate", "seed",
 ]  # fmt: skip  (every set has these; evaluate needs no more)
 COUNT_COLUMNS = ["n_words", "n_eligible", "n_changed"]  # words in the touched sentences, rewritable, rewritten
-HF_TYPES = {"score": "float64", "changed": "bool", "edit_rate": "float64", "seed": "int64",
-            **{c: "int64" for c in COUNT_COLUMNS}}  # the rest are strings
 
 
 def pairs_sha256(pairs: list[Pair]) -> str:
@@ -55,12 +53,13 @@ class GeneratedSet:
     def to_hf(self):
         """The records as a `datasets.Dataset` with fixed column types (`score` is float64 even when a
         bitext set has no scores, so sets concatenate)."""
+        from afroadv.data.sets import to_hf_dataset
+
         try:
-            import datasets
+            import datasets  # noqa: F401
         except ImportError:
             raise AfroadvError("to_hf() needs the datasets package: pip install datasets") from None
-        features = datasets.Features({c: datasets.Value(HF_TYPES.get(c, "string")) for c in COLUMNS + COUNT_COLUMNS})
-        return datasets.Dataset.from_list([{c: r.get(c) for c in features} for r in self.records], features=features)
+        return to_hf_dataset(self.records, COLUMNS + COUNT_COLUMNS)
 
 
 def perturb_pairs(perturber: Perturber, pairs: list[Pair], seed: int, progress: bool = False) -> list[dict]:

@@ -105,6 +105,10 @@ class _InMemory:
         self.description = describe(model)
         self.params = _params(model)
 
+    def identity(self) -> dict:
+        """As ResolvedModel.identity: an in-memory model has no label, weights or origin of its own to claim."""
+        return {"model_id": self.model_id, "model_label": self.model_id, "model_weights": None, "derived_from": None}
+
 
 class InMemoryBiEncoder(_InMemory):
     """Unit-length float32 embeddings from an object's `.encode` (or a function); pairs score by cosine."""

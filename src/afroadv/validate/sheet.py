@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from afroadv.data.sets import read_set_records
 from afroadv.data.writers import atomic_path, manifest_path, read_set_manifest
 from afroadv.errors import AfroadvError
 
@@ -36,37 +37,10 @@ def read_manifest(set_path: Path) -> dict | None:
     return read_set_manifest(set_path)
 
 
-def _read_records(path: Path) -> list[dict]:
-    if path.suffix.lower() == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.read_table(path).to_pylist()
-        except (pa.ArrowException, OSError) as e:
-            raise AfroadvError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise AfroadvError(f"{path}: not UTF-8 text, so not a set written by afroadv generate") from None
-    records = []
-    for i, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise AfroadvError(f"{path}:{i}: malformed JSON ({e.msg})") from None
-    return records
-
-
 def read_set(path: Path) -> LoadedSet:
     """A set written by `afroadv generate` (JSONL or Parquet) and its manifest, checked for the columns a review needs."""
     path = Path(path)
-    if not path.is_file():
-        raise AfroadvError(f"set file not found: {path}")
-    records = _read_records(path)
-    if not records:
-        raise AfroadvError(f"{path}: empty set")
+    records = read_set_records(path)
     for i, r in enumerate(records, 1):
         missing = [c for c in SET_COLUMNS if not isinstance(r, dict) or c not in r]
         if missing:
