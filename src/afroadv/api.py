@@ -80,10 +80,12 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     from afroadv.evaluate import build_sets, check_evaluate_options, expand_recipes, read_sets, write_results
     from afroadv.evaluate import evaluate as run
     from afroadv.models.inmemory import as_model, is_in_memory
+    from afroadv.options import check_prompt
 
     if out is not None:
         check_destination(Path(out), "results file")
     check_evaluate_options(bootstrap, seed, batch_size, threads, device)
+    check_prompt(prompt)
     models = list(model) if isinstance(model, (list, tuple)) else [model]
     if name is not None:
         if len(models) != 1 or not is_in_memory(models[0]):

@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP, check_prompt
+from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -154,24 +154,16 @@ def evaluate(
 
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
-    from afroadv.data.writers import check_destination
-    from afroadv.evaluate import (build_sets, check_evaluate_options, evaluate as run, expand_recipes,
-                                  format_table, read_sets, write_results)
+    from afroadv.api import evaluate as run
+    from afroadv.evaluate import format_table
 
-    check_destination(out, "results file")
-    check_evaluate_options(bootstrap, seed, batch_size, threads, device)
-    check_prompt(prompt)
-    models = _split_list(model)
     recipes = _split_list(recipe)
-    if sets:
-        eval_sets = read_sets(list(sets))
-    else:
-        if not lang or not recipes:
-            raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
-        eval_sets = build_sets(lang, expand_recipes(lang, recipes), dataset, split, seed, limit)
-    doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
-              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, prompt=prompt)
-    write_results(out, doc)
+    if not sets and (not lang or not recipes):
+        raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
+    where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes}
+    doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
+              batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads,
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
 

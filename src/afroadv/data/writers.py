@@ -231,7 +231,8 @@ def read_set_manifest(set_path: Path) -> dict | None:
         raise AfroadvError(f"{path}: not valid JSON") from None
     if not isinstance(manifest, dict):
         raise AfroadvError(f"{path}: not an afroadv manifest (not a JSON object)")
-    claimed = (manifest.get("output") or {}).get("sha256") if isinstance(manifest.get("output"), dict) else None
+    output = manifest.get("output")
+    claimed = output.get("sha256") if isinstance(output, dict) else None
     if claimed and claimed != sha256_file(set_path):
         raise AfroadvError(f"{set_path} does not match its manifest {path.name} (sha256 differs: an interrupted "
                            "write or an edited file); regenerate it, or delete the manifest to use it without provenance")
