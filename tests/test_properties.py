@@ -94,3 +94,14 @@ def test_empty_and_blank_text(recipe):
     for text in ("", " ", "\n", "😭😭", "12 34"):
         res = p.perturb_text(text, 0)
         assert res.text == nfc(text) and res.n_changed == 0
+
+
+@pytest.mark.parametrize("code", ["amh", "tir"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**32))
+def test_phonetic_geez_keyboard_changes_only_geez(code, data, seed):
+    """A phonetic Ge'ez layout's slips replace or add syllables only: every other character survives, in order."""
+    p = next(r for r in list_recipes() if r.name == "keyboard").perturber(get_language(code), rate=1.0)
+    res = p.perturb_text(data.draw(texts(code)), seed)
+    for _, old, new in res.changes:
+        assert [c for c in old if char_script(c) != ETHIOPIC] == [c for c in new if char_script(c) != ETHIOPIC]

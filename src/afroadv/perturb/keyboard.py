@@ -5,8 +5,8 @@ state, as data with their sources, how African keyboards type the letters plain 
 
 - `layers:` letters typed with a modifier over a plain key — AltGr or a dead key (CLDR's Windows
   layouts for Hausa, Yoruba, Igbo). Such a letter slips to its plain key (modifier missed: ƙ → k), to
-  the same layer's letter of a neighbouring key (ị → ụ) or to a neighbouring plain key; a plain key
-  typed with AltGr still held gives its AltGr letter (k → ƙ).
+  the same layer's letter of a neighbouring key (ị → ụ) or to a neighbouring plain key (both at
+  once); a plain key typed with AltGr still held gives its AltGr letter (k → ƙ).
 - `syllabic:` a phonetic Ge'ez layout (Keyman's GFF Amharic / Tigrinya): a syllable is its consonant's
   key(s) then its vowel order's key(s). A vowel key hit beside the intended one, or not pressed, gives
   another order of the same consonant (ሉ → ሊ, ለ → ል); a consonant key beside the intended one gives
@@ -35,7 +35,7 @@ from afroadv.perturb.scripts import ethiopic_row
 from afroadv.resources import data_dir
 from afroadv.text import ETHIOPIC, char_script
 
-_LAYER_SLIPS = ("modifier_missed", "modifier_neighbour", "plain_neighbour", "altgr_held")
+_LAYER_SLIPS = ("key_neighbour", "modifier_missed", "modifier_missed_and_neighbour", "altgr_held")
 _SYLLABIC_SLIPS = ("vowel_neighbour", "vowel_missed", "consonant_neighbour", "consonant_missed", "shift_slip")
 
 
@@ -158,9 +158,7 @@ def _compile(name: str, spec: dict, where: str) -> Layout:
     if not layers:  # plain rows: a slip is a neighbouring key, all equally likely
         slips = {k: Slips(v) for k, v in neighbours.items() if v}
         return Layout(name, neighbours, slips, slips, 1, False)
-    w = _weights(spec, _LAYER_SLIPS, where)
     typed: dict[str, tuple[str, dict[str, str]]] = {}  # letter → (its key, its layer)
-    parsed = []
     held: dict[str, str] = {}  # key → its AltGr letter
     for layer in layers:
         if not isinstance(layer, dict) or layer.get("via") not in ("altgr", "dead") or not isinstance(layer.get("keys"), dict):
@@ -170,28 +168,31 @@ def _compile(name: str, spec: dict, where: str) -> Layout:
             if key not in neighbours:
                 raise AfroadvError(f"{where}: layer key {key!r} is not a key of the rows")
             keys[key] = _nfc(letter, where).lower()
-        parsed.append(keys)
         for key, letter in keys.items():
             typed.setdefault(letter, (key, keys))
             if layer["via"] == "altgr":
                 held.setdefault(key, letter)
+    w = _weights(spec, _LAYER_SLIPS, where)
     substitutes: dict[str, Slips] = {}
+    strays: dict[str, Slips] = {}  # an extra key beside a letter: as a slip, never the letter's own plain key
     for key, near in neighbours.items():
-        options = {k: 1 for k in near}
+        options = {k: w["key_neighbour"] for k in near}
         if key in held and w["altgr_held"]:
             options[held[key]] = options.get(held[key], 0) + w["altgr_held"]
         if options:
-            substitutes[key] = Slips.of(options)
+            substitutes[key] = strays[key] = Slips.of(options)
     for letter, (key, layer) in typed.items():
-        options: dict[str, int] = {}
-        for option, weight in [(key, w["modifier_missed"])] + [(layer[k], w["modifier_neighbour"]) for k in neighbours[key]
-                                                                if k in layer] + [(k, w["plain_neighbour"]) for k in neighbours[key]]:  # fmt: skip
+        options = {}
+        for option, weight in [(key, w["modifier_missed"])] + [(layer[k], w["key_neighbour"]) for k in neighbours[key] if k in layer] \
+                + [(k, w["modifier_missed_and_neighbour"]) for k in neighbours[key]]:  # fmt: skip
             if weight and option != letter:
                 options[option] = options.get(option, 0) + weight
         if options:
             substitutes[letter] = Slips.of(options)
+            if any(o != key for o in options):
+                strays[letter] = Slips.of({o: x for o, x in options.items() if o != key})
     longest = max(len(u) for u in substitutes)
-    return Layout(name, neighbours, substitutes, substitutes, longest, True)
+    return Layout(name, neighbours, substitutes, strays, longest, True)
 
 
 def _syllable(row: str, order: int) -> str | None:
