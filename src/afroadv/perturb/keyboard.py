@@ -74,7 +74,7 @@ class Layout:
 def load_keyboard(name: str) -> Layout:
     """data/keyboards/{name}.yaml, checked and compiled (a bad file: one AfroadvError line)."""
     spec = _read(name)
-    where = f"keyboard layout {name!r} (data/keyboards/{name}.yaml)"
+    where = _where(name)
     try:
         return _compile(name, spec, where)
     except AfroadvError:
@@ -89,6 +89,10 @@ def load_layout(name: str) -> dict[str, tuple[str, ...]]:
     return load_keyboard(name).neighbours
 
 
+def _where(name: str) -> str:
+    return f"keyboard layout {name!r} (data/keyboards/{name}.yaml)"
+
+
 def _read(name: str) -> dict:
     path = data_dir() / "keyboards" / f"{name}.yaml"
     if not path.exists():
@@ -96,9 +100,9 @@ def _read(name: str) -> dict:
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise AfroadvError(f"keyboard layout {name!r} ({path.name}): not valid YAML ({' '.join(str(e).split())})") from None
+        raise AfroadvError(f"{_where(name)}: not valid YAML ({' '.join(str(e).split())})") from None
     if not isinstance(spec, dict):
-        raise AfroadvError(f"keyboard layout {name!r} ({path.name}): expected a mapping with `rows` or `rows_from`")
+        raise AfroadvError(f"{_where(name)}: expected a mapping with `rows` or `rows_from`")
     return spec
 
 
@@ -118,7 +122,7 @@ def _rows(spec: dict, where: str, seen: tuple[str, ...] = ()) -> list[dict]:
     return rows
 
 
-def key_neighbours(rows: list[dict]) -> dict[str, tuple[str, ...]]:
+def _key_neighbours(rows: list[dict]) -> dict[str, tuple[str, ...]]:
     """Key → neighbouring keys, from rows of keys and each row's horizontal stagger (|dx| <= 1)."""
     positions: dict[str, tuple[int, float]] = {}
     for r, row in enumerate(rows):
@@ -149,7 +153,7 @@ def _nfc(text, where: str) -> str:
 
 
 def _compile(name: str, spec: dict, where: str) -> Layout:
-    neighbours = key_neighbours(_rows(spec, where))
+    neighbours = _key_neighbours(_rows(spec, where))
     if "syllabic" in spec:
         return _compile_syllabic(name, spec, neighbours, where)
     layers = spec.get("layers", [])
