@@ -44,6 +44,12 @@ def test_languages_declare_the_african_layouts():
     assert rec.supports(get_language("amh")) and rec.supports(get_language("tir"))
 
 
+def test_manifests_record_the_layout():
+    """A review registered for QWERTY Hausa slips must not describe AltGr-layout sets."""
+    versions = {c: load_recipe("keyboard").perturber(get_language(c)).resource_versions["keyboard"] for c in ("hau", "kin", "swa")}
+    assert versions["hau"].startswith("hausa@") and versions["kin"] == versions["swa"] != versions["hau"].replace("hausa", "qwerty")
+
+
 def test_charnoise_keeps_reading_plain_key_neighbours():
     """The layers add letters, not keys: charnoise's neighbour table is QWERTY's; a Ge'ez layout gives none."""
     assert kb.load_layout("hausa") == kb.load_layout("yoruba") == kb.load_layout("igbo") == kb.load_layout("qwerty")

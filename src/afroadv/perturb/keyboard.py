@@ -18,6 +18,8 @@ key's letter or a letter typed with a modifier (lower case), or a syllable.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import unicodedata
 from bisect import bisect_right
@@ -68,6 +70,14 @@ class Layout:
     strays: dict[str, Slips]  # unit → what an extra key pressed beside it types
     longest: int  # the longest unit, in code points
     whole_units: bool  # a unit followed by a combining mark it does not include is not a site
+
+    @property
+    def version(self) -> str:
+        """A digest of what the layout types (not of its comments): manifests record it, so a
+        review registered for one layout's sets never describes another's."""
+        tables = [self.neighbours, *({u: [s.options, s.cum] for u, s in t.items()} for t in (self.substitutes, self.strays)),
+                  self.whole_units]  # fmt: skip
+        return hashlib.sha256(json.dumps(tables, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
 
 
 @lru_cache(maxsize=None)
@@ -321,6 +331,10 @@ class _KeyOp(Transformation):
 
     def applies(self, word: str) -> bool:
         return bool(self._sites(word))
+
+    @property
+    def resource_versions(self) -> dict[str, str]:
+        return {"keyboard": f"{self.layout_name}@{self.layout.version}"}
 
     def _slip(self, word: str, rng: random.Random) -> tuple[int, str, str]:
         """A unit of the word (its position and lower-case text) and what the slip types instead."""
