@@ -1,0 +1,76 @@
+"""Ge'ez homophone letters swapped as writers do: ሰ for ሠ, ሐ for ሀ, ፀ for ጸ, in the same vowel order.
+
+Which rows sound the same is the language's one statement of the rule, `spelling.geez_rows` in
+data/languages.yaml (afroadv.spelling): Amharic ሀ ሐ ኀ, ሰ ሠ, አ ዐ, ጸ ፀ; Tigrinya only ሰ ሠ and ጸ ፀ
+(its ሀ/ሐ and አ/ዐ are distinct sounds). A syllable becomes the syllable of the same order in another
+row of its group (ሐ → ሀ or ኀ, ሡ → ሱ, ፆ → ጾ), and only into a syllable the language writes (its
+letter counts, data/letters), so Tigrinya never gets a ሠ it does not use.
+"""
+
+from __future__ import annotations
+
+import random
+
+from afroadv.errors import AfroadvError
+from afroadv.langs import Language
+from afroadv.perturb.base import Transformation, register
+from afroadv.perturb.letters import letter_counts
+from afroadv.perturb.scripts import ethiopic_row
+from afroadv.spelling import spelling_for
+from afroadv.text import ETHIOPIC
+
+_ETH_START = 0x1200
+
+
+def _row_start(c: str) -> int:
+    cp = ord(c)
+    return cp - (cp - _ETH_START) % 8
+
+
+def homophone_table(rows: tuple[tuple[str, ...], ...], written: set[str]) -> dict[str, tuple[str, ...]]:
+    """syllable -> the same-order syllables of the other rows of its group that are written."""
+    out: dict[str, tuple[str, ...]] = {}
+    for group in rows:
+        starts = [_row_start(c) for c in group]
+        for order in range(8):
+            cells = [chr(s + order) for s in starts]
+            for c in cells:
+                others = tuple(o for o in cells if o != c and o in written)
+                if c in written and others:
+                    out[c] = others
+    return out
+
+
+@register
+class HomophoneSwap(Transformation):
+    """One syllable of the word written with an equal-sounding letter of the same vowel order:
+    ሥራ → ስራ, ሕግ → ህግ, ድምፅ → ድምጽ."""
+
+    kind = "homophone_swap"
+
+    def __init__(self, lang: Language):
+        super().__init__(lang)
+        rows = spelling_for(lang).geez_rows
+        if not rows:
+            raise AfroadvError(f"no Ge'ez homophone rows are declared for {lang.code} "
+                               "(data/languages.yaml `spelling: geez_rows`)")
+        tables, self.version = letter_counts(lang.code)
+        written = set(tables[ETHIOPIC].letters) if ETHIOPIC in tables else {c for g in rows for s in g for c in ethiopic_row(s)}
+        self.table = homophone_table(rows, written)
+
+    def applies(self, word: str) -> bool:
+        return any(c in self.table for c in word)
+
+    def apply(self, word: str, rng: random.Random) -> str:
+        sites = [i for i, c in enumerate(word) if c in self.table]
+        i = sites[int(rng.random() * len(sites))]
+        options = self.table[word[i]]
+        return word[:i] + options[int(rng.random() * len(options))] + word[i + 1 :]
+
+    def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
+        out = [word[:i] + o + word[i + 1 :] for i, c in enumerate(word) for o in self.table.get(c, ())]
+        return out[:n]
+
+    @property
+    def resource_versions(self) -> dict[str, str]:
+        return {"letters": f"{self.lang.code}@{self.version}"} if self.version else {}
