@@ -69,7 +69,12 @@ class Arabizi(Transformation):
         self.lone_digit_vowel = str(lone_digit_vowel)
 
     def applies(self, word: str) -> bool:
-        return any(char_script(c) == ARABIC and c.isalpha() for c in word)
+        """A word with Arabic letters, all of which the region types (a rare letter it has no
+        convention for, such as ػ, keeps its word in Arabic script)."""
+        if not any(char_script(c) == ARABIC and c.isalpha() for c in word):
+            return False
+        new = self.romanise(word)
+        return new != word and not any(char_script(c) == ARABIC and c.isalpha() for c in new)
 
     def apply(self, word: str, rng: random.Random | None = None) -> str:
         return self.romanise(word)
@@ -93,7 +98,7 @@ class Arabizi(Transformation):
         for i, c in enumerate(letters):
             prev = letters[i - 1] if i else ""
             nxt = letters[i + 1] if i + 1 < len(letters) else ""
-            first = i == 0 and not prefix
+            first = i == 0  # (after the article too: اليوم lyoum)
             if c in _SILENT:
                 continue
             if c in _HARAKAT:
