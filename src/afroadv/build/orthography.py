@@ -22,7 +22,7 @@ import yaml
 
 from afroadv.build.corpora import sources
 from afroadv.langs import get_language
-from afroadv.perturb.diacritics import _expand
+from afroadv.perturb.diacritics import expand_marks
 from afroadv.resources import data_dir
 from afroadv.text import nfc, split_tokens
 
@@ -48,7 +48,7 @@ def measure(code: str) -> list[tuple[str, int, int]]:
         n = sum(c for w, c in tokens.items() if t in w and (loose or edited[w] == 0) and edited[w.replace(t, f)] > 0)
         out.append((f"letters {f} → {t}", r["attested"], n))
     for r in spec.get("marks") or ():
-        marks = _expand(r["drop"])
+        marks = expand_marks(r["drop"])
         marked = {_strip(w, marks) for w in edited if _strip(w, marks) != w}
         n = sum(c for w, c in tokens.items() if w in marked and edited[w] == 0 and not set(unicodedata.normalize("NFD", w)) & marks)
         out.append((f"marks {' '.join(r['drop'])}", r["attested"], n))

@@ -34,16 +34,25 @@ _VOWEL_ONLY = set("اآى")  # letters that are a vowel and nothing else (ة is 
 
 
 @lru_cache(maxsize=None)
+def _regions() -> tuple[dict, bytes]:
+    raw = (data_dir() / "arabizi" / "regions.yaml").read_bytes()
+    return yaml.safe_load(raw.decode("utf-8")), raw
+
+
+def refusal(lang: Language) -> str | None:
+    """Why the arabizi recipe has no conventions for a language, or None."""
+    regions = _regions()[0]["languages"]
+    if lang.code not in regions:
+        return f"no Arabizi conventions are recorded for {lang.code} (data/arabizi/regions.yaml knows {', '.join(sorted(regions))})"
+    return None
+
+
+@lru_cache(maxsize=None)
 def load_region(code: str) -> tuple[str, dict, dict[str, str], str]:
     """(region, its conventions, punctuation map, version of the files) for a language."""
-    folder = data_dir() / "arabizi"
-    raw_regions = (folder / "regions.yaml").read_bytes()
-    regions = yaml.safe_load(raw_regions.decode("utf-8"))
-    region = regions["languages"].get(code)
-    if region is None:
-        known = ", ".join(sorted(regions["languages"]))
-        raise AfroadvError(f"no Arabizi conventions are recorded for {code} (data/arabizi/regions.yaml knows {known})")
-    raw = (folder / f"{region}.yaml").read_bytes()
+    regions, raw_regions = _regions()
+    region = regions["languages"][code]
+    raw = (data_dir() / "arabizi" / f"{region}.yaml").read_bytes()
     version = hashlib.sha256(raw_regions + raw).hexdigest()[:12]
     return region, yaml.safe_load(raw.decode("utf-8")), dict(regions.get("punctuation") or {}), version
 
@@ -56,6 +65,9 @@ class Arabizi(Transformation):
 
     def __init__(self, lang: Language, lone_digit_vowel: str = "a"):
         super().__init__(lang)
+        why = refusal(lang)
+        if why:
+            raise AfroadvError(why)
         self.region, spec, self.punctuation, self.version = load_region(lang.code)
         self.letters = {str(k): str(v) for k, v in spec["letters"].items()}
         self.vowels = {str(k): (str(v["vowel"]), str(v["glide"])) for k, v in spec["vowels"].items()}

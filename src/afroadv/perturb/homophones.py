@@ -44,6 +44,13 @@ def homophone_table(rows: tuple[tuple[str, ...], ...], counts: dict[str, int], m
     return out
 
 
+def refusal(lang: Language) -> str | None:
+    """Why the homophones recipe cannot run on a language, or None."""
+    if not spelling_for(lang).geez_rows:
+        return f"no Ge'ez homophone rows are declared for {lang.code} (data/languages.yaml `spelling: geez_rows`)"
+    return None
+
+
 @register
 class HomophoneSwap(Transformation):
     """One syllable of the word written with an equal-sounding letter of the same vowel order:
@@ -53,10 +60,10 @@ class HomophoneSwap(Transformation):
 
     def __init__(self, lang: Language, min_ratio: float = 0.1):
         super().__init__(lang)
+        why = refusal(lang)
+        if why:
+            raise AfroadvError(why)
         rows = spelling_for(lang).geez_rows
-        if not rows:
-            raise AfroadvError(f"no Ge'ez homophone rows are declared for {lang.code} "
-                               "(data/languages.yaml `spelling: geez_rows`)")
         tables, self.version = letter_counts(lang.code)
         if ETHIOPIC in tables:
             t = tables[ETHIOPIC]

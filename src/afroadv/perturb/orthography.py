@@ -25,7 +25,7 @@ import yaml
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language
 from afroadv.perturb.base import Transformation, register
-from afroadv.perturb.diacritics import _expand
+from afroadv.perturb.diacritics import expand_marks
 from afroadv.resources import data_dir
 from afroadv.text import match_case, nfc
 
@@ -110,7 +110,7 @@ def load_orthography(code: str) -> tuple[tuple[WordRule, ...], tuple[GapRule, ..
     for r in raw.get("letters") or ():
         words.append(WordRule("letters", nfc(str(r["from"])).casefold(), nfc(str(r["to"])), _count(r, where)))
     for r in raw.get("marks") or ():
-        words.append(WordRule("marks", "", "", _count(r, where), frozenset(_expand(r["drop"]))))
+        words.append(WordRule("marks", "", "", _count(r, where), frozenset(expand_marks(r["drop"]))))
     for r in raw.get("words") or ():
         words.append(WordRule("words", nfc(str(r["from"])).casefold(), nfc(str(r["to"])), _count(r, where)))
     gaps: list[GapRule] = []
@@ -125,6 +125,14 @@ def load_orthography(code: str) -> tuple[tuple[WordRule, ...], tuple[GapRule, ..
     return tuple(words), tuple(gaps), hashlib.sha256(raw_bytes).hexdigest()[:12]
 
 
+def refusal(lang: Language) -> str | None:
+    """Why the orthography recipe has nothing for a language, or None."""
+    rules, gap_rules, _ = load_orthography(lang.code)
+    if not rules and not gap_rules:
+        return f"no non-standard spellings are recorded for {lang.code} (data/orthography/{lang.code}.yaml)"
+    return None
+
+
 @register
 class Respell(Transformation):
     """A word spelled as writers of the language often do: ƙasa → qasa, ọmọ́ → ọmọ, yaani → yani."""
@@ -133,9 +141,10 @@ class Respell(Transformation):
 
     def __init__(self, lang: Language):
         super().__init__(lang)
+        why = refusal(lang)
+        if why:
+            raise AfroadvError(why)
         self.rules, self.gap_rules, self.version = load_orthography(lang.code)
-        if not self.rules and not self.gap_rules:
-            raise AfroadvError(f"no non-standard spellings are recorded for {lang.code} (data/orthography/{lang.code}.yaml)")
         self.styles_gaps = bool(self.gap_rules)
 
     def _options(self, word: str) -> list[WordRule]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,10 @@ PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "n
 # spells a number word in Latin letters without changing its value); number_neighbours: the words
 # right beside a number too (code-switching "8 jaar" would need "8 years", "watanni biyu" "two months");
 # name_neighbours: the word right before a name (jihar Borno would need "Borno State", not "state Borno")
-REQUIREMENTS = {"keyboard", "lexicon", "variants"}  # data the recipe needs for a language
+# data a recipe needs for a language; the last three say why not through `refusal(lang)` in their module
+DATA_REFUSALS = {"arabizi": "afroadv.perturb.arabizi", "geez_rows": "afroadv.perturb.homophones",
+                 "orthography": "afroadv.perturb.orthography"}
+REQUIREMENTS = {"keyboard", "lexicon", "variants", *DATA_REFUSALS}
 WHOLE = 1 << 31  # `min_words: all`: a touched text has every eligible word rewritten, so rate is a share of texts
 
 
@@ -94,6 +98,11 @@ class Recipe:
             why = variants_refusal(lang)
             if why:
                 return why
+        for req in self.requires:
+            if req in DATA_REFUSALS:
+                why = importlib.import_module(DATA_REFUSALS[req]).refusal(lang)
+                if why:
+                    return why
         return None
 
     def supported_languages(self) -> list[str]:
