@@ -107,6 +107,7 @@ class Arabizi(Transformation):
             if w[0] in self.sun_letters and w[0] in self.letters:  # ال before a sun letter: its sound doubles (nnas)
                 prefix = self.letters[w[0]]
         letters = [c for c in w]
+        consonant, consonant_at = "", 0  # the last consonant typed, and where (for shadda)
         for i, c in enumerate(letters):
             prev = letters[i - 1] if i else ""
             nxt = letters[i + 1] if i + 1 < len(letters) else ""
@@ -115,9 +116,9 @@ class Arabizi(Transformation):
                 continue
             if c in _HARAKAT:
                 kind = _HARAKAT[c]
-                if kind == "shadda":
-                    if self.harakat.get("shadda") == "double" and out and len(out[-1]) == 1 and out[-1].isalpha():
-                        out.append(out[-1])
+                if kind == "shadda":  # doubles the consonant it sits on (NFC puts a vowel mark before it)
+                    if self.harakat.get("shadda") == "double" and consonant and len(consonant) == 1:
+                        out.insert(consonant_at + 1, consonant)
                 else:
                     out.append(self.harakat.get(kind, ""))
                 continue
@@ -133,7 +134,8 @@ class Arabizi(Transformation):
             elif c in self.hamza:
                 out.append(self.hamza[c])
             elif c in self.letters:
-                out.append(self.letters[c])
+                consonant, consonant_at = self.letters[c], len(out)
+                out.append(consonant)
             elif char_script(c) == ARABIC and not c.isalpha():
                 out.append("")  # other Arabic marks (Quranic annotation signs)
             else:
