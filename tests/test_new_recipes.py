@@ -168,3 +168,15 @@ def test_orthography_counts_are_what_the_tweets_show():
     for code in ("hau", "yor", "amh", "swa"):
         for rule, recorded, measured in measure(code):
             assert recorded == measured, (code, rule)
+
+
+def test_arabizi_word_by_word_from_a_recipe_file_and_min_words_checked(tmp_path):
+    from afroadv.perturb.recipe import parse_recipe
+
+    raw = {"name": "arabizi-words", "description": "word by word", "scripts": ["Arabic"], "rate": 0.5, "min_words": 1,
+           "protect": ["digits"], "transformations": [{"kind": "arabizi"}]}  # fmt: skip
+    p = parse_recipe(raw, "x.yaml").perturber(get_language("ary"))
+    results = [p.perturb_text("واش نتا مزيان اليوم مع خويا فالدار", seed) for seed in range(20)]
+    assert any(0 < r.n_changed < r.n_eligible for r in results)  # some messages mix scripts word by word
+    with pytest.raises(AfroadvError, match="`min_words` must be a whole number ≥ 0 or `all`"):
+        parse_recipe({**raw, "min_words": "some"}, "x.yaml")
