@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from afroadv.langs import get_language
 from afroadv.lexicons.store import load_lexicon
 from afroadv.perturb import list_recipes
-from afroadv.text import ARABIC, ETHIOPIC, LATIN, WORD, char_script, nfc, segment
+from afroadv.text import ARABIC, ETHIOPIC, LATIN, WORD, char_script, nfc, segment, split_tokens
 
 GEEZ = st.characters(min_codepoint=0x1200, max_codepoint=0x137F)
 ARABIC_CH = st.characters(min_codepoint=0x0600, max_codepoint=0x06FF)
@@ -67,7 +67,10 @@ def test_recipe_properties(recipe, code, data, rate, seed):
     rebuilt = "".join(rebuilt)
     if res.changes and perturber.rewrites_gaps:  # translit: Ethiopic punctuation to Latin, between words only
         rebuilt = perturber.rewrite_gaps(rebuilt)
+    worded = nfc(rebuilt)
+    rebuilt = perturber.restyle_gaps(worded, seed)  # orthography: punctuation restyled in a share of texts
     assert nfc(rebuilt) == res.text
+    assert split_tokens(res.text)[1::2] == split_tokens(worded)[1::2]  # restyling never touches a word or protected span
 
     # rate: stochastic rounding of rate × eligible; below the floor, the floor or nothing (a typo that
     # would spell a real word may be dropped: fewer, never more)

@@ -33,6 +33,9 @@ SOURCES = [
     ("variants", "*.tsv", "afroadv build: spelling rules (afroadv.spelling) x corpus attestation (variants/MANIFEST.json)",
      "CC-BY-SA-4.0 (derived from NTREX-128)", ""),
     ("numbers", "*.yaml", "afroadv (number words written for this project, reviewed)", "Apache-2.0", ""),
+    ("arabizi", "*.yaml", "afroadv (Arabizi conventions by region, written for this project; sources in the files)", "Apache-2.0", ""),
+    ("orthography", "*.yaml", "afroadv (non-standard spellings with counts measured on AfriSenti dev tweets: "
+     "python -m afroadv.build.orthography)", "Apache-2.0", ""),
     ("names", "*.tsv", "afroadv (gazetteer written for this project, reviewed; sources in the build notes)", "Apache-2.0", ""),
     ("lexicons/review", "*.tsv", "afroadv (reviewers' judgments of lexicon samples)", "Apache-2.0", ""),
     (".", "validation.json", "afroadv (registered validations of generated sets)", "Apache-2.0", ""),

@@ -22,6 +22,7 @@ class Transformation:
     kind: ClassVar[str]
     applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
     reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
+    styles_gaps: bool = False  # restyle_gaps rewrites punctuation (an instance may set it from its data)
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -44,6 +45,12 @@ class Transformation:
         Ethiopic punctuation into Latin); unchanged by default."""
         return gap
 
+    def restyle_gaps(self, gaps: list[str], tokens: list[str], rng) -> list[str]:
+        """The text between words as some writers type it (Amharic ። → ::), in a text the recipe chose
+        for it whether or not a word changed (a share `rate` of texts); `tokens[i]` follows `gaps[i]`
+        and the choices come from `rng`, one per text. Unchanged by default."""
+        return gaps
+
     def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
         """Up to `n` distinct rewrites of `word` (the attack's search space)."""
         seen: dict[str, None] = {}
@@ -62,7 +69,7 @@ class Transformation:
 
 def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
     # Import the modules that register kinds (kept here so recipe loading needs nothing else).
-    from afroadv.perturb import chars, codeswitch, diacritics, keyboard, lexsub, translit  # noqa: F401
+    from afroadv.perturb import arabizi, chars, codeswitch, diacritics, homophones, keyboard, lexsub, orthography, translit  # noqa: F401
 
     cls = TRANSFORMATIONS.get(kind)
     if cls is None:

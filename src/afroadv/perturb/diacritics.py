@@ -27,7 +27,8 @@ def _codepoint(spec: str) -> str:
     raise AfroadvError(f"diacritic mark {spec!r}: write a single character or U+XXXX")
 
 
-def _expand(specs) -> set[str]:
+def expand_marks(specs) -> set[str]:
+    """Marks written as characters, U+XXXX or U+XXXX-U+YYYY ranges (recipes and data/orthography)."""
     out = set()
     for spec in specs:
         s = str(spec)
@@ -45,7 +46,7 @@ class StripDiacritics(Transformation):
 
     def __init__(self, lang: Language, marks=(), letters=None):
         super().__init__(lang)
-        self.marks = _expand(marks)
+        self.marks = expand_marks(marks)
         self.letters = {unicodedata.normalize("NFC", k): v for k, v in (letters or {}).items()}
         if not self.marks and not self.letters:
             raise AfroadvError("strip_diacritics needs `marks` or `letters`")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,11 @@ PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "n
 # spells a number word in Latin letters without changing its value); number_neighbours: the words
 # right beside a number too (code-switching "8 jaar" would need "8 years", "watanni biyu" "two months");
 # name_neighbours: the word right before a name (jihar Borno would need "Borno State", not "state Borno")
-REQUIREMENTS = {"keyboard", "lexicon", "variants"}  # data the recipe needs for a language
+# data a recipe needs for a language; the last three say why not through `refusal(lang)` in their module
+DATA_REFUSALS = {"arabizi": "afroadv.perturb.arabizi", "geez_rows": "afroadv.perturb.homophones",
+                 "orthography": "afroadv.perturb.orthography"}
+REQUIREMENTS = {"keyboard", "lexicon", "variants", *DATA_REFUSALS}
+WHOLE = 1 << 31  # `min_words: all`: a touched text has every eligible word rewritten, so rate is a share of texts
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Recipe:
     description: str
     steps: tuple[Step, ...]
     rate: float = 0.15
-    min_words: int = 1  # per touched sentence, when it has an eligible word: no wasted pairs
+    min_words: int = 1  # per touched sentence, when it has an eligible word: no wasted pairs (WHOLE: all of them)
     sides: str = "both"
     languages: tuple[str, ...] | str = "all"
     scripts: tuple[str, ...] = ()
@@ -61,7 +66,7 @@ class Recipe:
         """Everything that determines the output, for manifests."""
         return {
             "rate": self.rate,
-            "min_words": self.min_words,
+            "min_words": "all" if self.min_words == WHOLE else self.min_words,
             "sides": self.sides,
             "protect": list(self.protect),
             "avoid_real_words": self.avoid_real_words,
@@ -93,6 +98,11 @@ class Recipe:
             why = variants_refusal(lang)
             if why:
                 return why
+        for req in self.requires:
+            if req in DATA_REFUSALS:
+                why = importlib.import_module(DATA_REFUSALS[req]).refusal(lang)
+                if why:
+                    return why
         return None
 
     def supported_languages(self) -> list[str]:
@@ -195,8 +205,10 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
     sides = raw.get("sides", "both")
     _check_sides(sides, where)
     min_words = raw.get("min_words", 1)
-    if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 0:
-        raise AfroadvError(f"{where}: `min_words` must be a whole number ≥ 0, got {min_words!r}")
+    if min_words == "all":  # a message is rewritten whole (arabizi): n_to_change's floor is every eligible word
+        min_words = WHOLE
+    if isinstance(min_words, bool) or not isinstance(min_words, int) or not 0 <= min_words <= WHOLE:
+        raise AfroadvError(f"{where}: `min_words` must be a whole number ≥ 0 or `all`, got {min_words!r}")
     rate = _rate(raw.get("rate", 0.15), where)
     if rate == 0:
         raise AfroadvError(f"{where}: rate 0 changes nothing")
@@ -276,6 +288,7 @@ def derived_rng(*parts) -> random.Random:
 #                                              j = ATTEMPT·a … ATTEMPT·a + 3
 SIDE_SLOT = 1 << 40
 EDIT_SLOT = 1 << 24  # above the sort keys of any text afroadv perturbs (< 2**24 characters)
+GAP_SLOT = 1 << 36  # side_base(side) + GAP_SLOT (+1 …): whether (and how) a text's punctuation is restyled
 STRIDE = 8  # draws one word may use
 ATTEMPT = 4  # draws one edit attempt may use: the transformation choice, then its own
 
@@ -334,6 +347,7 @@ class Perturber:
         self.analyser = TextAnalyser(self._judge, None, self._in_context if in_context else None)
         self.rewrites_gaps = any(type(t).rewrite_gap is not Transformation.rewrite_gap for t, _ in self.transformations)
         self.reads_anchor = any(t.reads_anchor for t, _ in self.transformations)
+        self.gap_stylers = [t for t, _ in self.transformations if t.styles_gaps]
         self._batch_kernel = False  # not built yet
 
     @property
@@ -493,7 +507,7 @@ class Perturber:
         base = side_base(side)
         k = n_to_change(self.recipe.rate if rate is None else rate, m, self.recipe.min_words, draw(key, base))
         if not k:
-            return TextResult(a.text, a.n_words, m, ())
+            return TextResult(self.restyle_gaps(a.text, key, side, rate), a.n_words, m, ())
         chunks = list(a.chunks)
         statics = self.analyser.statics
         names = anchor_names(anchor) if anchor and self.reads_anchor else ()
@@ -513,7 +527,7 @@ class Perturber:
         out = " ".join(chunks)
         if changes and self.rewrites_gaps:
             out = self.rewrite_gaps(out)
-        return TextResult(nfc(out), a.n_words, m, tuple(changes))
+        return TextResult(self.restyle_gaps(nfc(out), key, side, rate), a.n_words, m, tuple(changes))
 
     def rewrite_gaps(self, text: str) -> str:
         """Every transformation's `rewrite_gap` on the text between words (translit's punctuation)."""
@@ -521,6 +535,24 @@ class Perturber:
         for t, _ in self.transformations:
             parts[0::2] = [t.rewrite_gap(g) if g else g for g in parts[0::2]]
         return "".join(parts)
+
+    def restyle_gaps(self, text: str, key: int, side: int = 0, rate: float | None = None) -> str:
+        """Punctuation restyled (orthography: Amharic ። → ::) in a share `rate` of texts, words
+        rewritten or not: one draw per text decides, the next ones choose the style. Words never
+        change here, and a gap between two words never closes."""
+        if not self.gap_stylers:
+            return text
+        slot = side_base(side) + GAP_SLOT
+        if draw(key, slot) >= (self.recipe.rate if rate is None else rate):
+            return text
+        parts = split_tokens(text)
+        gaps, tokens = parts[0::2], parts[1::2]
+        rng = Draws(key, slot + 1)
+        for t in self.gap_stylers:
+            new = t.restyle_gaps(gaps, tokens, rng)
+            gaps = [g if (n == "" and 0 < i < len(tokens)) else n for i, (g, n) in enumerate(zip(gaps, new))]
+        parts[0::2] = gaps
+        return nfc("".join(parts))
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
         if pair.task in ("bitext", "invariance"):
