@@ -25,7 +25,8 @@ SOURCES = [
      "Christodoulopoulos and Steedman. 2015. A massively parallel corpus: the Bible in 100 languages. LRE 49(2)."),
     ("stopwords", "*.txt", "PyPI stopwordsiso 0.7.1 and spaCy 3.8.14 stop-word lists", "MIT",
      "https://github.com/stopwords-iso/stopwords-iso; https://spacy.io"),
-    ("keyboards", "*.yaml", "afroadv (written for this project)", "Apache-2.0", ""),
+    ("keyboards", "*.yaml", "afroadv (layouts written for this project; the African layouts state facts from Unicode CLDR "
+     "keyboards/windows and Keyman's GFF keyboards (MIT), cited in each file)", "Apache-2.0", ""),
     ("letters", "*.tsv", "afroadv build from NTREX-128, AfriSenti, Bible, Tatoeba, SemRel 2024 train, GATITOS (letter counts; letters/MANIFEST.json)",
      "CC-BY-SA-4.0 (counts derived from NTREX-128 et al.)", ""),
     ("words", "*.tsv", "afroadv build from NTREX-128 alignments, corpora, stop-word lists, numbers/ and names/ (words/MANIFEST.json)",
