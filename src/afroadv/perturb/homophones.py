@@ -4,9 +4,9 @@ Which rows sound the same is the language's one statement of the rule, `spelling
 data/languages.yaml (afroadv.spelling): Amharic ሀ ሐ ኀ, ሰ ሠ, አ ዐ, ጸ ፀ; Tigrinya only ሰ ሠ and ጸ ፀ
 (its ሀ/ሐ and አ/ዐ are distinct sounds). A syllable becomes the syllable of the same order in another
 row of its group (ሐ → ሀ or ኀ, ሡ → ሱ, ፆ → ጾ), and only into a syllable the language writes at
-least a tenth as often as the one it replaces (`min_ratio`, on its letter counts, data/letters):
-writers put the common letter for the rare one (ሥራ → ስራ: NTREX Amharic ስራ 30, ሥራ 10) far more
-than the reverse, and Tigrinya never gets a ሠ it does not use.
+least `min_ratio` times as often as the one it replaces (on its letter counts, data/letters; the
+recipe says 0.5): writers put the common letter for the rare one (ሥራ → ስራ: NTREX Amharic ስራ 30,
+ሥራ 10) far more than the reverse, and Tigrinya never gets a ሠ it does not use.
 """
 
 from __future__ import annotations

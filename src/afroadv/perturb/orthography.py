@@ -76,7 +76,7 @@ class GapRule:
             return gap
         new = self.dst[bisect_right(self.cum, u * self.cum[-1])]
         if self.before:
-            if following[:1].casefold() not in self.before:
+            if not following or following[0].casefold() not in self.before:  # ("" is in every string)
                 return gap
             for s in self.src:
                 if gap.endswith(s):
