@@ -132,7 +132,7 @@ def evaluate(
     model: list[str] = typer.Option(["e5-small"], "--model", "-m", help="Alias (see `afroadv models`), local folder or hub id; repeat or comma-separate for a size comparison."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language to generate sets for (with --recipe)."),
     recipe: Optional[list[str]] = typer.Option(None, "--recipe", "-r", help="Recipes, comma-separated or repeated: charnoise,codeswitch ... ('all' = every recipe the language supports)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate; also tweets | bible | news (invariance sets for unlabelled text)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate; also tweets | bible | news (invariance sets for unlabelled text), news-graded | bible-graded (ordinal relatedness levels)."),
     split: str = typer.Option("test", "--split"),
     sets: Optional[list[Path]] = typer.Option(None, "--sets", help="Score sets written by `afroadv generate` / `afroadv attack` instead of generating."),
     seed: int = typer.Option(0, "--seed", help="Seed for perturbations and bootstrap resampling."),
@@ -145,12 +145,15 @@ def evaluate(
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
+    retrieval_k: int = typer.Option(100, "--retrieval-k", help="Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
 
-    Gold STS → Spearman/Pearson ×100; bitext → retrieval accuracy@1 (both directions);
-    unlabelled text → cosine margin between a sentence and its perturbed self vs random pairs.
+    Gold STS → Spearman/Pearson ×100; ordinal sets (news-graded, bible-graded) → Spearman against
+    the relatedness level; bitext → retrieval accuracy@1 (both directions); unlabelled text →
+    invariance 0–100 (100: as close as the original itself, 0: as close as a random sentence) and
+    self-retrieval accuracy@1, beside a wordswap control changing as many words.
 
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
@@ -162,7 +165,7 @@ def evaluate(
         raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
-              batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads,
+              batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from afroadv import __version__
 from afroadv.data.catalog import LoadedDataset, load_dataset
-from afroadv.data.pairs import Pair
+from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.data.writers import check_set_destination, write_set_files
 from afroadv.errors import AfroadvError
 from afroadv.options import check_float, check_limit, check_seed
@@ -134,7 +134,7 @@ def dataset_context(ds: LoadedDataset) -> TextContext:
     texts = []
     for p in ds.pairs:
         texts.append(p.sentence1)
-        if p.task not in ("bitext", "invariance"):
+        if p.task not in ONE_SIDED_TASKS:
             texts.append(p.sentence2)
     return TextContext.learn(texts)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from afroadv.data.pairs import Pair
+from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
 from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
@@ -523,7 +523,7 @@ class Perturber:
         return "".join(parts)
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
-        if pair.task in ("bitext", "invariance"):
+        if pair.task in ONE_SIDED_TASKS:
             return True, False  # only the African-language side; the other is the untouched anchor
         return self.recipe.sides in ("both", "first"), self.recipe.sides in ("both", "second")
 
@@ -562,7 +562,7 @@ class Perturber:
             todo = [(i, side) for i, side in todo if out[i][side] is None]
         for i, side in todo:
             p = pairs[i]
-            anchor = (p.sentence1 if side else p.sentence2) if p.task in ("bitext", "invariance") else ""
+            anchor = (p.sentence1 if side else p.sentence2) if p.task in ONE_SIDED_TASKS else ""
             r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor)
             out[i][side] = (r.text, r.n_words, r.n_eligible, len(r.changes))
         return out
