@@ -284,7 +284,7 @@ def export(
 def check(
     results: Path = typer.Argument(..., help="Results JSON from `afroadv evaluate` or a sweep's results.json."),
     baseline: Path = typer.Option(..., "--baseline", "-b", help="The committed baseline results JSON."),
-    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance margin x100) may worsen (default 1.0, or the thresholds file's)."),
+    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance, 0-100) may worsen (default 1.0, or the thresholds file's)."),
     max_clean_decrease: Optional[float] = typer.Option(None, "--max-clean-decrease", help="Points a clean score may fall (default 1.0, or the thresholds file's)."),
     min_clean: Optional[float] = typer.Option(None, "--min-clean", help="Hard floor for every clean STS/bitext score (x100), whatever its CI."),
     thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML with per-task / per-language / per-recipe / per-cell limits."),
