@@ -81,13 +81,12 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
 
 
 def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every recipe the language supports; other names stay as given."""
+    """`all` → every invariance recipe the language supports (recipes_for); other names stay as given."""
     if recipes != ["all"]:
         return recipes
-    from afroadv.perturb import list_recipes
+    from afroadv.perturb.recipe import recipes_for
 
-    language = get_language(lang)
-    return [r.name for r in list_recipes() if r.supports(language)]
+    return [r.name for r in recipes_for(get_language(lang))]
 
 
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
@@ -96,7 +95,7 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
     for r in loaded:
-        r.perturber(language)  # validate all before any work
+        r.perturber(language, set_texts=())  # validate all before any work
     ds = load_dataset(language, dataset, split)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
