@@ -126,10 +126,14 @@ def test_generation_is_independent_of_batching(recipe):
     from afroadv.generate import perturb_pairs
 
     rec = load_any(recipe)
+    from afroadv.generate import dataset_perturber
+
     lang = get_language("hau" if rec.supports(get_language("hau")) else "amh")
-    pairs = load_dataset(lang).pairs[:40]
-    whole = perturb_pairs(rec.perturber(lang), pairs, 3)
-    parts = perturb_pairs(rec.perturber(lang), pairs[20:], 3) + perturb_pairs(rec.perturber(lang), pairs[:20], 3)
+    ds = load_dataset(lang)
+    pairs = ds.pairs[:40]
+    whole = perturb_pairs(dataset_perturber(rec, lang, ds), pairs, 3)
+    parts = (perturb_pairs(dataset_perturber(rec, lang, ds), pairs[20:], 3)
+             + perturb_pairs(dataset_perturber(rec, lang, ds), pairs[:20], 3))
     assert whole == parts[20:] + parts[:20]
 
 

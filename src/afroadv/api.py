@@ -46,7 +46,8 @@ def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None
     seed, rate = check_seed(seed), check_rate(rate)
     language = get_language(lang)
     texts = [text] if context is None else list(context)
-    perturber = load_recipe(recipe).perturber(language, rate=rate, sides="first", context=TextContext.learn(texts))
+    perturber = load_recipe(recipe).perturber(language, rate=rate, sides="first", context=TextContext.learn(texts),
+                                              set_texts=texts)
     pair = Pair(str(id), language.code, "sts", nfc(text), "")
     first, _ = perturber.perturb_batch([pair], seed)[0]
     return pair.sentence1 if first is None else first[0]

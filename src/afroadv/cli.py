@@ -44,7 +44,7 @@ def generate(
     split: str = typer.Option("test", "--split", help="Split for catalogue datasets (semrel: test or dev)."),
     seed: int = typer.Option(0, "--seed", help="Every random choice flows from this seed: same seed, byte-identical output."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Share of eligible words to perturb (default: the recipe's)."),
-    sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second (bitext sets always perturb the non-English side)."),
+    sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second | either (one side per pair, chosen by the seed); bitext sets always perturb the non-English side."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
 ):
     """Write a perturbed copy of a dataset: one record per input pair.
@@ -115,10 +115,10 @@ def recipes():
     from afroadv.perturb import list_recipes
 
     table = Table(title="afroadv recipes (recipes/*.yaml)")
-    for col in ("recipe", "rate", "sides", "description", "languages"):
+    for col in ("recipe", "expect", "rate", "sides", "description", "languages"):
         table.add_column(col, overflow="fold")
     for r in list_recipes():
-        table.add_row(r.name, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
+        table.add_row(r.name, r.expect, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
     _console().print(table)
 
 

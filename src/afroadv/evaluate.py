@@ -67,6 +67,7 @@ class EvalSet:
     provenance: dict = field(default_factory=dict)
     validation: dict | None = None  # reviewers' rates for this set's generator (afroadv validate), row form
     word_rate: float | None = None  # words changed / words, over the whole set (None: the set has no counts)
+    n_words: int = 0  # words of the sentences the recipe touched (the word_rate's denominator)
     control: "EvalSet | None" = None  # invariance sets: the wordswap control at this set's word_rate
 
     @property
@@ -91,17 +92,17 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
         changed_share=float(np.mean([bool(r["changed"]) for r in records])) if n else 0.0,
         provenance=provenance,
         word_rate=sum(r["n_changed"] for r in records) / words if words else None,
+        n_words=words,
     )
 
 
 def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every recipe the language supports; other names stay as given."""
+    """`all` → every invariance recipe the language supports (recipes_for); other names stay as given."""
     if recipes != ["all"]:
         return recipes
-    from afroadv.perturb import list_recipes
+    from afroadv.perturb.recipe import recipes_for
 
-    language = get_language(lang)
-    return [r.name for r in list_recipes() if r.supports(language)]
+    return [r.name for r in recipes_for(get_language(lang))]
 
 
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
@@ -110,7 +111,7 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
     for r in loaded:
-        r.perturber(language)  # validate all before any work
+        r.perturber(language, set_texts=())  # validate all before any work
     ds = load_dataset(language, dataset, split)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
@@ -133,14 +134,20 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
 
 
 def add_control(s: EvalSet, language: Language, ds, pairs: list, seed: int) -> None:
-    """Beside an invariance set, the `wordswap` control on the same sentences, changing the share of
-    words the recipe changed (its realised word rate, not its nominal rate: a nominal rate is a share
-    of the words a recipe may rewrite — diacritics' 1.0 rewrites only marked words). A recipe that
-    changed no word gets no control."""
+    """Beside an invariance set, the `wordswap` control on the same sentences, replacing as many words
+    as the recipe changed: its rate (a share of the words wordswap may rewrite) is the recipe's changed
+    words over wordswap's rewritable words, so the two change the same share of the text. The recipe's
+    nominal rate would not do: it is a share of the words *that recipe* may rewrite (diacritics' 1.0
+    rewrites only marked words). A recipe that changed no word gets no control."""
     if s.task != "invariance" or s.recipe == CONTROL_RECIPE or not s.word_rate:
         return
-    rate = round(min(1.0, s.word_rate), 6)
-    perturber = dataset_perturber(load_recipe(CONTROL_RECIPE), language, ds, rate=rate)
+    recipe = load_recipe(CONTROL_RECIPE)
+    counter = dataset_perturber(recipe, language, ds)
+    sites = sum(counter.n_sites(p.sentence1) for p in pairs)
+    if not sites:
+        return
+    rate = round(min(1.0, s.word_rate * s.n_words / sites), 6)
+    perturber = dataset_perturber(recipe, language, ds, rate=rate)
     records = perturb_pairs(perturber, pairs, seed)
     s.control = _from_records(records, s.lang, s.dataset, {"recipe": CONTROL_RECIPE, "parameters": perturber.recipe.params(),
                                                           "seed": seed})
