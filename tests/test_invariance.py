@@ -136,11 +136,11 @@ def test_every_recipe_gets_a_wordswap_control_at_its_realised_word_rate():
     for s in sets:
         assert s.control is not None and s.control.recipe == "wordswap"
         assert s.control.ids == s.ids and [c[0] for c in s.control.clean] == [c[0] for c in s.clean]
-        assert s.control.provenance["parameters"]["rate"] == pytest.approx(s.word_rate, abs=1e-6)
+        assert s.control.word_rate == pytest.approx(s.word_rate, abs=0.01)  # as many words changed (hau charnoise: 10%)
     doc = evaluate([_bag_of_words], sets, n_boot=50, quiet=True)
     for row in doc["results"]:
         c = row["control"]
-        assert c["recipe"] == "wordswap" and c["rate"] == pytest.approx(row["word_rate"], abs=1e-4)
+        assert c["recipe"] == "wordswap" and c["word_rate"] == pytest.approx(row["word_rate"], abs=0.01)
         lo, hi = c["invariance_ci"]
         assert lo <= c["invariance"] <= hi and c["retrieval_at1"] is not None
     charnoise = doc["results"][0]
