@@ -214,3 +214,15 @@ def test_older_margin_only_results_still_load(tmp_path):
     csv = (tmp_path / "rep" / "report.csv").read_text(encoding="utf-8")
     metrics = {line.split(",")[7] for line in csv.splitlines()[1:]}
     assert metrics == {"cos_self", "cos_random", "margin", "invariance", "retrieval_at1", "control_invariance"}
+
+
+def test_sets_written_by_generate_get_their_control_too(tmp_path):
+    from afroadv.api import generate
+    from afroadv.evaluate import read_sets
+
+    path = tmp_path / "hau-tweets.jsonl"
+    generate("hau", "charnoise", dataset="tweets", limit=40, seed=2).save(path)
+    (s,) = read_sets([path])
+    assert s.control is not None and s.control.provenance["seed"] == 2
+    assert [c[0] for c in s.control.clean] == [c[0] for c in s.clean]
+    assert s.control.word_rate == pytest.approx(s.word_rate, abs=0.02)
