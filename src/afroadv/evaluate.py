@@ -514,10 +514,12 @@ def format_table(doc: dict) -> str:
         elif r["task"] == "bitext":
             val = f"accuracy {r['accuracy']:6.2f}"
         else:
-            val = f"invariance {_with_ci(r['invariance'], r['invariance_ci'])}  R@1 {_with_ci(r['retrieval_at1'], r['retrieval_at1_ci'])}"
+            words = "" if r["word_rate"] is None else f" ({100 * r['word_rate']:.1f}% of words)"
+            val = f"invariance {_with_ci(r['invariance'], r['invariance_ci'])}{words}  R@1 {_with_ci(r['retrieval_at1'], r['retrieval_at1_ci'])}"
             c = r.get("control")
             if c:
-                val += f"  | {c['recipe']}@{c['rate']:.3f}: invariance {_with_ci(c['invariance'], c['invariance_ci'])}"
+                words = "" if c["word_rate"] is None else f" ({100 * c['word_rate']:.1f}% of words)"
+                val += f"  | {c['recipe']}{words}: invariance {_with_ci(c['invariance'], c['invariance_ci'])}"
         drop = f"  drop {r['drop']:6.2f} [{r['drop_ci'][0]:6.2f}, {r['drop_ci'][1]:6.2f}]" if "drop" in r else ""
         valid = _validation_cell(r) if r["recipe"] != "clean" else ""
         lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}{drop}{valid}")

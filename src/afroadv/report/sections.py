@@ -71,7 +71,8 @@ def summary_table(task: str, rows: list[dict], models: list[str], params: dict) 
 def _control_cell(c: dict | None) -> str:
     if not c:
         return DASH
-    return f"{with_ci(c['invariance'], c['invariance_ci'])} ({c['recipe']} @ {pct(c['rate'])})"
+    words = "" if c["word_rate"] is None else f", {pct(c['word_rate'])} of words"
+    return f"{with_ci(c['invariance'], c['invariance_ci'])} ({c['recipe']}{words})"
 
 
 def invariance_table(rows: list[dict], models: list[str]) -> Table:
