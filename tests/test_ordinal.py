@@ -118,6 +118,8 @@ def test_evaluate_scores_spearman_against_the_level(tmp_path):
     emb = _bag_of_words([t for p in pairs for t in (p.sentence1, p.sentence2)])
     cos = (emb[0::2] * emb[1::2]).sum(axis=1)
     assert clean["spearman"] == pytest.approx(100 * spearmanr([p.score for p in pairs], cos)[0], abs=1e-3)
+    levels = np.array([p.score for p in pairs])
+    assert clean["mean_score_by_level"] == {k: pytest.approx(cos[levels == float(k)].mean(), abs=1e-4) for k in ("2", "1", "0")}
     lo, hi = clean["spearman_ci"]
     assert lo <= clean["spearman"] <= hi and pert["drop"] == pytest.approx(clean["spearman"] - pert["spearman"], abs=1e-3)
 

@@ -281,19 +281,24 @@ def _sts_rows(scorer, sets, base, n_boot, seed, **_):
     clean_pred = scorer.pair_scores(ref.clean)
     linear = base["task"] == "sts"
     rows.append({**base, "recipe": "clean", "n": len(gold), "spearman": _r(spearman(gold, clean_pred)),
-                 **({"pearson": _r(pearson(gold, clean_pred))} if linear else {}),
+                 **({"pearson": _r(pearson(gold, clean_pred))} if linear else _by_level(gold, clean_pred)),
                  "spearman_ci": _ci(metric_ci(gold, clean_pred, n_boot=n_boot, seed=seed))})
     for s in sets:
         g = np.array(s.scores, float)
         c, p = scorer.pair_scores(s.clean), scorer.pair_scores(s.perturbed)
         drop, ci = paired_drop_ci(g, c, p, "spearman", n_boot=n_boot, seed=seed)
         rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)),
-                     **({"pearson": _r(pearson(g, p))} if linear else {}),
+                     **({"pearson": _r(pearson(g, p))} if linear else _by_level(g, p)),
                      "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=seed)), "clean_spearman": _r(spearman(g, c)),
                      "drop": _r(drop), "drop_ci": _ci(ci),
                      **({"pearson_drop": _r(pearson(g, c) - pearson(g, p))} if linear else {}),
                      "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
+
+
+def _by_level(levels: np.ndarray, pred: np.ndarray) -> dict:
+    """Ordinal rows: the mean predicted similarity at each level (highest first), to show how they separate."""
+    return {"mean_score_by_level": {f"{lv:g}": _r(pred[levels == lv].mean()) for lv in sorted(set(levels.tolist()), reverse=True)}}
 
 
 def _bitext_rows(scorer, sets, base, n_boot, seed, **_):
