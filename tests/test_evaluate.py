@@ -71,7 +71,9 @@ def test_evaluate_sts_bitext_and_invariance_on_tiny_models(tmp_path, cache_env):
                 "--limit", "25", "--bootstrap", "200", "--out", out, env=cache_env)
     assert r.returncode == 0, r.stderr
     (row,) = _results(out)["results"]
-    assert row["task"] == "invariance" and row["margin"] == pytest.approx(row["mean_cos_self"] - row["mean_cos_random"], abs=1e-3)
+    assert row["task"] == "invariance" and row["invariance"] == pytest.approx(
+        100 * (row["mean_cos_self"] - row["mean_cos_random"]) / (1 - row["mean_cos_random"]), rel=0.01)  # from the rounded means
+    assert row["control"]["recipe"] == "wordswap" and 0 <= row["retrieval_at1"] <= 100
 
 
 def test_sets_from_generate_score_like_in_memory_sets_and_hit_the_cache(tmp_path, cache_env):

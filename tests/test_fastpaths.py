@@ -126,17 +126,25 @@ def test_generation_is_independent_of_batching(recipe):
     from afroadv.generate import perturb_pairs
 
     rec = load_any(recipe)
+    from afroadv.generate import dataset_perturber
+
     code = next((c for c in ("hau", "amh") if rec.supports(get_language(c))), "ary")
     lang = get_language(code)
     if code == "ary":  # arabizi: Arabic script only, and Darija ships no dataset
         from afroadv.data.readers import read_pairs_file
         from conftest import ROOT
 
+        ds = None
         pairs = read_pairs_file(ROOT / "tests" / "data" / "darija_arabic_script.jsonl", code)
     else:
-        pairs = load_dataset(lang).pairs[:40]
-    whole = perturb_pairs(rec.perturber(lang), pairs, 3)
-    parts = perturb_pairs(rec.perturber(lang), pairs[20:], 3) + perturb_pairs(rec.perturber(lang), pairs[:20], 3)
+        ds = load_dataset(lang)
+        pairs = ds.pairs[:40]
+
+    def perturber():
+        return rec.perturber(lang) if ds is None else dataset_perturber(rec, lang, ds)
+
+    whole = perturb_pairs(perturber(), pairs, 3)
+    parts = perturb_pairs(perturber(), pairs[20:], 3) + perturb_pairs(perturber(), pairs[:20], 3)
     assert whole == parts[20:] + parts[:20]
 
 

@@ -91,13 +91,13 @@ def test_every_shipped_recipe_changes_text_in_every_language_it_claims():
     for recipe in list_recipes():
         for code in recipe.supported_languages():
             lang = get_language(code)
-            p = recipe.perturber(lang)
             try:
                 texts = [pp.sentence1 for pp in load_dataset(lang).pairs[:150]]
             except AfroadvError:  # no shipped dataset (e.g. Darija): script sample + lexicon words
                 from afroadv.lexicons.store import load_lexicon
                 lex_words = " ".join(sorted(load_lexicon(lang.lexicon).to_english)[:400])
                 texts = [samples[lang.script] + " " + lex_words] * 5
+            p = recipe.perturber(lang, set_texts=texts)  # (wordswap draws from the set's words)
             changed = sum(p.perturb_text(t, i).text != nfc(t) for i, t in enumerate(texts))  # words or punctuation
             assert changed > 0, (recipe.name, code)
 

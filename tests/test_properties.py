@@ -26,6 +26,10 @@ PAIRS = [(r.name, code) for r in list_recipes() for code in r.supported_language
          if code in {"amh", "hau", "yor", "kin", "ary", "swa", "afr", "tir", "ibo", "eng"}]  # fmt: skip
 
 
+# the rest of a set, for recipes that draw words from it (wordswap): ordinary words of several scripts
+SET_TEXTS = ["ruwa yana da tsada sosai", "ሰላም ለሁሉም ይሁን", "الما غالي بزاف", "maji ni uhai wa watu"]
+
+
 def lexicon_words(code):
     words = sorted(load_lexicon(get_language(code).lexicon).to_english)
     return st.sampled_from(words) if words else st.just("ruwa")
@@ -51,7 +55,7 @@ def texts(code):
 @given(data=st.data(), rate=st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0]), seed=st.integers(0, 2**32))
 def test_recipe_properties(recipe, code, data, rate, seed):
     recipe_obj = next(r for r in list_recipes() if r.name == recipe)
-    perturber = recipe_obj.perturber(get_language(code), rate=rate)
+    perturber = recipe_obj.perturber(get_language(code), rate=rate, set_texts=SET_TEXTS)
     text = data.draw(texts(code))
     res = perturber.perturb_text(text, seed)
 
@@ -93,7 +97,7 @@ def test_recipe_properties(recipe, code, data, rate, seed):
 @pytest.mark.parametrize("recipe", [r.name for r in list_recipes()])
 def test_empty_and_blank_text(recipe):
     r = next(x for x in list_recipes() if x.name == recipe)
-    p = r.perturber(get_language(r.supported_languages()[0]))
+    p = r.perturber(get_language(r.supported_languages()[0]), set_texts=SET_TEXTS)
     for text in ("", " ", "\n", "😭😭", "12 34"):
         res = p.perturb_text(text, 0)
         assert res.text == nfc(text) and res.n_changed == 0

@@ -13,11 +13,11 @@ from conftest import run_cli, run_cli_here
 from afroadv import __version__
 from afroadv.data.writers import read_set_manifest
 from afroadv.langs import get_language
-from afroadv.perturb import list_recipes
+from afroadv.perturb.recipe import recipes_for
 
 
 def _supported(code: str) -> list[str]:
-    return [r.name for r in list_recipes() if r.supports(get_language(code))]
+    return [r.name for r in recipes_for(get_language(code))]
 
 
 def _files(folder):

@@ -46,7 +46,8 @@ def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None
     seed, rate = check_seed(seed), check_rate(rate)
     language = get_language(lang)
     texts = [text] if context is None else list(context)
-    perturber = load_recipe(recipe).perturber(language, rate=rate, sides="first", context=TextContext.learn(texts))
+    perturber = load_recipe(recipe).perturber(language, rate=rate, sides="first", context=TextContext.learn(texts),
+                                              set_texts=texts)
     pair = Pair(str(id), language.code, "sts", nfc(text), "")
     first, _ = perturber.perturb_batch([pair], seed)[0]
     return pair.sentence1 if first is None else first[0]
@@ -66,7 +67,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
              seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32,
              prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
              threads: int | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
-             out: str | os.PathLike | None = None, quiet: bool = True) -> dict:
+             retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True) -> dict:
     """The results document `afroadv evaluate` writes: clean and perturbed scores with bootstrap CIs.
 
     `model`: an alias, a folder, a hub id, a `SentenceTransformer` or `CrossEncoder` object, an
@@ -75,7 +76,8 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     (`device`, `kind` and the loading switches apply to named models) and never use the persistent
     embedding cache. Sets come from `lang` + `recipes` ('all': every recipe the language
     supports), or from files written by `generate`/`attack` (`sets`). `prompt` goes before every
-    text the model sees (None: the model's own, e.g. e5's "query: "). `out` also writes the JSON."""
+    text the model sees (None: the model's own, e.g. e5's "query: "). `retrieval_k`: candidates of
+    invariance self-retrieval. `out` also writes the JSON."""
     from afroadv.data.writers import check_destination
     from afroadv.evaluate import build_sets, check_evaluate_options, expand_recipes, read_sets, write_results
     from afroadv.evaluate import evaluate as run
@@ -84,7 +86,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
 
     if out is not None:
         check_destination(Path(out), "results file")
-    check_evaluate_options(bootstrap, seed, batch_size, threads, device)
+    check_evaluate_options(bootstrap, seed, batch_size, threads, device, retrieval_k)
     check_prompt(prompt)
     models = list(model) if isinstance(model, (list, tuple)) else [model]
     if name is not None:
@@ -103,7 +105,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
         eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
-              prompt=prompt)
+              prompt=prompt, retrieval_k=retrieval_k)
     if out is not None:
         write_results(Path(out), doc)
     return doc

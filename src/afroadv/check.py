@@ -3,21 +3,24 @@ decide pass (exit 0), regression (exit 1) or unusable input (exit 2).
 
 What is compared. Every cell of the baseline — one result row, named by (model, language, dataset,
 recipe) — must have a partner in the results file. Three measures, all in points on the score's
-own ×100 scale (STS Spearman ×100, bitext accuracy in %, invariance cosine margin ×100):
+own 0–100 scale (STS and ordinal Spearman ×100, bitext accuracy in %, invariance 0–100):
 
-- a perturbed STS/bitext cell: its drop (clean − perturbed). *Worse by* = new drop − baseline drop.
-- a clean STS/bitext cell: its clean score. *Worse by* = baseline score − new score. A model that
-  got uniformly worse (or a random one) loses little under perturbation, because it has little to
-  lose; the clean cells are what catches it.
-- an invariance cell: its self-vs-random cosine margin. *Worse by* = 100 × (baseline − new margin).
+- a perturbed STS/ordinal/bitext cell: its drop (clean − perturbed). *Worse by* = new drop − baseline drop.
+- a clean STS/ordinal/bitext cell: its clean score. *Worse by* = baseline score − new score. A model
+  that got uniformly worse (or a random one) loses little under perturbation, because it has little
+  to lose; the clean cells are what catches it.
+- an invariance cell: its calibrated invariance. *Worse by* = baseline − new invariance. A cell
+  whose baseline row was written before the calibrated measure (only the raw cosine `margin`) is
+  gated on margin ×100 when the results row has a margin too (with a note), and refused otherwise:
+  the two measures differ, so refresh the baseline with --update-baseline.
 
 The regression rule (noise must not fail a build). A cell regresses when BOTH hold:
 
 1. it is worse by more than its limit (`--max-drop-increase`, default 1.0 point, for drops and
-   invariance margins; `--max-clean-decrease`, default 1.0 point, for clean scores), and
+   invariance; `--max-clean-decrease`, default 1.0 point, for clean scores), and
 2. the change lies outside the new result's paired-bootstrap 95% CI: the baseline value is below
-   the new drop's CI (baseline drop < new drop_ci low), or above the new clean score's / margin's
-   CI (baseline > new ci high). Where the new result has no CI (a degenerate set), rule 1 alone
+   the new drop's CI (baseline drop < new drop_ci low), or above the new clean score's /
+   invariance's CI (baseline > new ci high). Where the new result has no CI (a degenerate set), rule 1 alone
    decides and the table says "no CI".
 
 A change that passes rule 1 but not rule 2 is listed as `noise` and does not fail. Separately,
@@ -49,12 +52,12 @@ from afroadv.errors import AfroadvError
 __all__ = ["CellCheck", "CheckResult", "Thresholds", "check", "format_check", "load_thresholds", "update_baseline", "validate_results"]
 
 CLEAN = "clean"
-SCORED = ("sts", "bitext")
+SCORED = ("sts", "ordinal", "bitext")
 MATCH_FIELDS = ("model", "lang", "dataset", "recipe")
 LIMIT_KEYS = ("max_drop_increase", "max_clean_decrease", "min_clean")
 DEFAULT_LIMITS = {"max_drop_increase": 1.0, "max_clean_decrease": 1.0, "min_clean": None}
 SET_FIELDS = ("input_sha256", "seed", "parameters", "lexicons", "split", "n", "task")
-MEASURE = {"drop": "drop", "clean": "clean score", "margin": "margin x100"}
+MEASURE = {"drop": "drop", "clean": "clean score", "invariance": "invariance", "margin": "margin x100"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +230,7 @@ class CellCheck:
     dataset: str
     recipe: str
     task: str
-    measure: str  # "drop" | "clean" | "margin"
+    measure: str  # "drop" | "clean" | "invariance" | "margin" (an older baseline)
     baseline: float | None
     new: float | None
     new_ci: tuple[float, float] | None
@@ -324,6 +327,9 @@ def _check_compatible(res: Loaded, base: Loaded, fields: tuple[str, ...]) -> Non
     bl = (base.manifest.get("bootstrap") or {}).get("ci")
     if rl is not None and bl is not None and rl != bl:
         raise AfroadvError(f"CI levels differ: results {rl}, baseline {bl}")
+    rk, bk = res.manifest.get("retrieval_k"), base.manifest.get("retrieval_k")
+    if rk is not None and bk is not None and rk != bk:
+        raise AfroadvError(f"invariance retrieval candidates differ: results --retrieval-k {rk}, baseline {bk}")
     rsets, bsets = _set_index(res, fields), _set_index(base, fields)
     for k, b in bsets.items():
         r = rsets.get(k)
@@ -352,7 +358,17 @@ def _cell(key, r: dict, b: dict, fields, limits: dict) -> CellCheck:
     elif task in SCORED:
         measure, bv, nv, ci = "drop", b["drop"], r["drop"], r["drop_ci"]
         limit = limits["max_drop_increase"]
+    elif b["calibrated"]:
+        if not r["calibrated"]:
+            raise AfroadvError(f"cell {'/'.join(map(str, key))}: the results row has only the raw margin (older "
+                               "results) but the baseline has invariance; re-run `afroadv evaluate`")
+        measure, bv, nv, ci = "invariance", b["invariance"], r["invariance"], r["invariance_ci"]
+        limit = limits["max_drop_increase"]
     else:
+        if r["calibrated"]:
+            raise AfroadvError(f"cell {'/'.join(map(str, key))}: the baseline has only the raw cosine margin (written "
+                               "before calibrated invariance), the results have invariance; refresh the baseline with "
+                               "--update-baseline")
         measure, bv, nv = "margin", b["margin"], r["margin"]
         bv = None if bv is None else 100 * bv
         nv = None if nv is None else 100 * nv
@@ -406,6 +422,9 @@ def check(results: Path, baseline: Path, *, max_drop_increase: float | None = No
     if extra:
         notes.append(f"{len(extra)} result cell(s) not in the baseline were not checked "
                      "(refresh the baseline with --update-baseline to gate them)")
+    if any(c.measure == "margin" for c in cells):
+        notes.append("invariance cells of older results carry only the raw cosine margin: gated on margin x100, which "
+                     "depends on each model's random-pair level; re-run evaluate and --update-baseline to gate on invariance")
     rb, bb = (res.manifest.get("bootstrap") or {}).get("n"), (base.manifest.get("bootstrap") or {}).get("n")
     if rb and bb and rb != bb:
         notes.append(f"bootstrap resamples differ ({rb} vs {bb} in the baseline); the CIs are the results'")
@@ -481,7 +500,7 @@ def format_check(cr: CheckResult, *, all_cells: bool = False) -> str:
         lines.append(fmt(["-" * w for w in widths]))
         lines.extend(fmt(r) for r in body)
         lines.append("")
-        lines.append("worse by: drop increase, or clean score / margin decrease, in points (x100 scale). A cell fails when it is "
+        lines.append("worse by: drop increase, or clean score / invariance decrease, in points (0-100 scale). A cell fails when it is "
                      "worse by more than its limit AND the baseline value lies outside the new result's 95% CI, or its clean "
                      "score is under --min-clean.")
     return "\n".join(lines)

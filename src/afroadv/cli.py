@@ -40,11 +40,11 @@ def generate(
     lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`); several, comma-separated, make a suite."),
     recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe name (see `afroadv recipes`) or a path to a recipe YAML; several, comma-separated, or all (each language's recipes) make a suite."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl or .parquet; a .manifest.json is written beside it. A suite: a folder (one set per language x recipe, and suite.json)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="semrel | tatoeba | ntrex | a file (SemRel CSV, STS-B TSV, csv/tsv/jsonl with sentence1,sentence2[,score]). Default: SemRel test where gold scores exist, else the language's bitext set."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="semrel | tatoeba | ntrex | tweets | bible | news (unlabelled text) | news-graded | bible-graded (ordinal levels) | a file (SemRel CSV, STS-B TSV, csv/tsv/jsonl with sentence1,sentence2[,score]). Default: SemRel test where gold scores exist, else the language's bitext set."),
     split: str = typer.Option("test", "--split", help="Split for catalogue datasets (semrel: test or dev)."),
     seed: int = typer.Option(0, "--seed", help="Every random choice flows from this seed: same seed, byte-identical output."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Share of eligible words to perturb (default: the recipe's)."),
-    sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second (bitext sets always perturb the non-English side)."),
+    sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second | either (one side per pair, chosen by the seed); bitext sets always perturb the non-English side."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
 ):
     """Write a perturbed copy of a dataset: one record per input pair.
@@ -115,10 +115,10 @@ def recipes():
     from afroadv.perturb import list_recipes
 
     table = Table(title="afroadv recipes (recipes/*.yaml)")
-    for col in ("recipe", "rate", "sides", "description", "languages"):
+    for col in ("recipe", "expect", "rate", "sides", "description", "languages"):
         table.add_column(col, overflow="fold")
     for r in list_recipes():
-        table.add_row(r.name, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
+        table.add_row(r.name, r.expect, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
     _console().print(table)
 
 
@@ -132,7 +132,7 @@ def evaluate(
     model: list[str] = typer.Option(["e5-small"], "--model", "-m", help="Alias (see `afroadv models`), local folder or hub id; repeat or comma-separate for a size comparison."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language to generate sets for (with --recipe)."),
     recipe: Optional[list[str]] = typer.Option(None, "--recipe", "-r", help="Recipes, comma-separated or repeated: charnoise,codeswitch ... ('all' = every recipe the language supports)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate; also tweets | bible | news (invariance sets for unlabelled text)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate (tweets | bible | news: invariance; news-graded | bible-graded: ordinal)."),
     split: str = typer.Option("test", "--split"),
     sets: Optional[list[Path]] = typer.Option(None, "--sets", help="Score sets written by `afroadv generate` / `afroadv attack` instead of generating."),
     seed: int = typer.Option(0, "--seed", help="Seed for perturbations and bootstrap resampling."),
@@ -145,12 +145,15 @@ def evaluate(
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
+    retrieval_k: int = typer.Option(100, "--retrieval-k", help="Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
 
-    Gold STS → Spearman/Pearson ×100; bitext → retrieval accuracy@1 (both directions);
-    unlabelled text → cosine margin between a sentence and its perturbed self vs random pairs.
+    Gold STS → Spearman/Pearson ×100; ordinal sets (news-graded, bible-graded) → Spearman against
+    the relatedness level; bitext → retrieval accuracy@1 (both directions); unlabelled text →
+    invariance 0–100 (100: as close as the original itself, 0: as close as a random sentence) and
+    self-retrieval accuracy@1, beside a wordswap control changing as many words.
 
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
@@ -162,7 +165,7 @@ def evaluate(
         raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
-              batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads,
+              batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
@@ -281,7 +284,7 @@ def export(
 def check(
     results: Path = typer.Argument(..., help="Results JSON from `afroadv evaluate` or a sweep's results.json."),
     baseline: Path = typer.Option(..., "--baseline", "-b", help="The committed baseline results JSON."),
-    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance margin x100) may worsen (default 1.0, or the thresholds file's)."),
+    max_drop_increase: Optional[float] = typer.Option(None, "--max-drop-increase", help="Points a cell's drop (or invariance, 0-100) may worsen (default 1.0, or the thresholds file's)."),
     max_clean_decrease: Optional[float] = typer.Option(None, "--max-clean-decrease", help="Points a clean score may fall (default 1.0, or the thresholds file's)."),
     min_clean: Optional[float] = typer.Option(None, "--min-clean", help="Hard floor for every clean STS/bitext score (x100), whatever its CI."),
     thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML with per-task / per-language / per-recipe / per-cell limits."),

@@ -1,6 +1,8 @@
 """Evaluation: score clean and perturbed sets with one or more encoders and report the drop with a
-paired bootstrap CI — Spearman/Pearson for gold-scored STS, retrieval accuracy@1 for bitext, and
-self-vs-random cosine margins for unlabelled (invariance) text.
+paired bootstrap CI — Spearman/Pearson for gold-scored STS, Spearman against the level for ordinal
+out-of-domain sets, retrieval accuracy@1 for bitext, and for unlabelled (invariance) text the
+calibrated invariance (0–100) and self-retrieval accuracy@1, each beside a `wordswap` control that
+changes as many words as the recipe did.
 
 Every unique sentence is encoded once per model: the embedding cache sits under the encoder, and all
 sets of a run are encoded in one call.
@@ -17,21 +19,26 @@ from pathlib import Path
 import numpy as np
 
 from afroadv import __version__
-from afroadv.data.catalog import load_dataset
+from afroadv.data.catalog import LoadedDataset, load_dataset
+from afroadv.data.pairs import Pair
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
-from afroadv.langs import get_language
+from afroadv.langs import Language, get_language
 from afroadv.metrics import (
     MIN_BOOTSTRAP,
     N_BOOTSTRAP,
     accuracy_drop_ci,
-    bootstrap_indices,
+    invariance_ci,
+    invariance_score,
+    mean_ci,
+    mean_cos_to_others,
     metric_ci,
     paired_drop_ci,
     pearson,
+    pool_retrieval_hits,
     retrieval_hits,
     spearman,
 )
@@ -39,6 +46,8 @@ from afroadv.perturb.recipe import load_recipe
 from afroadv.validate.registry import LABEL_PRESERVED_MIN, lookup_validation, row_validation, untrustworthy
 
 RESULTS_KIND = "evaluation-results"
+CONTROL_RECIPE = "wordswap"  # the meaning-destroying control shown beside every invariance recipe
+RETRIEVAL_K = 100  # candidates a perturbed sentence is retrieved among (its original + K − 1 others)
 
 
 @dataclass
@@ -57,6 +66,9 @@ class EvalSet:
     changed_share: float
     provenance: dict = field(default_factory=dict)
     validation: dict | None = None  # reviewers' rates for this set's generator (afroadv validate), row form
+    word_rate: float | None = None  # words changed / words, over the whole set (None: the set has no counts)
+    n_words: int = 0  # words of the sentences the recipe touched (the word_rate's denominator)
+    control: "EvalSet | None" = None  # invariance sets: the wordswap control at this set's word_rate
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -65,6 +77,8 @@ class EvalSet:
 
 def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict) -> EvalSet:
     n = len(records)
+    counted = all("n_words" in r and "n_changed" in r for r in records)
+    words = sum(r["n_words"] for r in records) if counted else 0
     return EvalSet(
         lang=lang,
         dataset=dataset,
@@ -77,17 +91,18 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
         edit_rate=float(np.mean([r["edit_rate"] for r in records])) if n else 0.0,
         changed_share=float(np.mean([bool(r["changed"]) for r in records])) if n else 0.0,
         provenance=provenance,
+        word_rate=sum(r["n_changed"] for r in records) / words if words else None,
+        n_words=words,
     )
 
 
 def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every recipe the language supports; other names stay as given."""
+    """`all` → every invariance recipe the language supports (recipes_for); other names stay as given."""
     if recipes != ["all"]:
         return recipes
-    from afroadv.perturb import list_recipes
+    from afroadv.perturb.recipe import recipes_for
 
-    language = get_language(lang)
-    return [r.name for r in list_recipes() if r.supports(language)]
+    return [r.name for r in recipes_for(get_language(lang))]
 
 
 def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
@@ -96,7 +111,7 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
     for r in loaded:
-        r.perturber(language)  # validate all before any work
+        r.perturber(language, set_texts=())  # validate all before any work
     ds = load_dataset(language, dataset, split)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
@@ -113,8 +128,30 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
         }
         s = _from_records(records, language.code, ds.name, provenance)
         s.validation = row_validation(lookup_validation(_generator_manifest(s)))
+        add_control(s, language, ds, pairs, seed)
         sets.append(s)
     return sets
+
+
+def add_control(s: EvalSet, language: Language, ds, pairs: list, seed: int) -> None:
+    """Beside an invariance set, the `wordswap` control on the same sentences, replacing as many words
+    as the recipe changed: its rate (a share of the words wordswap may rewrite) is the recipe's changed
+    words over wordswap's rewritable words, so the two change the same share of the text. The recipe's
+    nominal rate would not do: it is a share of the words *that recipe* may rewrite (diacritics' 1.0
+    rewrites only marked words). A recipe that changed no word gets no control."""
+    if s.task != "invariance" or s.recipe == CONTROL_RECIPE or not s.word_rate:
+        return
+    recipe = load_recipe(CONTROL_RECIPE)
+    counter = dataset_perturber(recipe, language, ds)
+    sites = sum(counter.n_sites(p.sentence1) for p in pairs)
+    if not sites:
+        return
+    rate = round(min(1.0, s.word_rate * s.n_words / sites), 6)
+    perturber = dataset_perturber(recipe, language, ds, rate=rate)
+    records = perturb_pairs(perturber, pairs, seed)
+    s.control = _from_records(records, s.lang, s.dataset, {"recipe": CONTROL_RECIPE, "parameters": perturber.recipe.params(),
+                                                          "seed": seed})
+    s.provenance["control"] = s.control.provenance
 
 
 def _generator_manifest(s: EvalSet) -> dict:
@@ -164,6 +201,10 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
                       "input_sha256": manifest.get("input_sha256"), "lexicons": manifest.get("lexicons")}
         s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance)
         s.validation = _set_validation(path, manifest)
+        if s.task == "invariance":  # the control is drawn on the set's own originals, under the set's seed
+            pairs = [Pair(r["source_id"], r["lang"], r["task"], r["orig_sentence1"], r["orig_sentence2"]) for r in records]
+            seed = manifest.get("seed") if isinstance(manifest.get("seed"), int) else records[0]["seed"]
+            add_control(s, get_language(s.lang), LoadedDataset(s.dataset, "test", pairs, (path,), None), pairs, seed)
         sets.append(s)
     return sets
 
@@ -186,7 +227,8 @@ class _Scorer:
         self._pair_scores: dict[tuple[str, str], float] = {}
 
     def _items(self, sets: list[EvalSet]) -> list:
-        """The unique texts (bi) or pairs (cross) the sets need, in first-seen order."""
+        """The unique texts (bi) or pairs (cross) the sets (and their controls) need, in first-seen order."""
+        sets = [x for s in sets for x in (s, s.control) if x is not None]
         if self.bi:
             return list(OrderedDict.fromkeys(t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair))
         return list(OrderedDict.fromkeys(p for s in sets for p in (*s.clean, *s.perturbed)))
@@ -230,59 +272,97 @@ def _hits(scorer: _Scorer, pairs: list[tuple[str, str]]) -> np.ndarray:
     return (retrieval_hits(x, e) + retrieval_hits(e, x)) / 2
 
 
-def _sts_rows(scorer, sets, base, n_boot, seed):
+def _sts_rows(scorer, sets, base, n_boot, seed, **_):
+    """Gold STS, and ordinal sets (levels 2/1/0): Spearman against the gold; Pearson only for STS
+    scores (an ordinal level has no interval scale)."""
     rows = []
     ref = max(sets, key=lambda s: len(s.ids))
     gold = np.array(ref.scores, float)
     clean_pred = scorer.pair_scores(ref.clean)
+    linear = base["task"] == "sts"
     rows.append({**base, "recipe": "clean", "n": len(gold), "spearman": _r(spearman(gold, clean_pred)),
-                 "pearson": _r(pearson(gold, clean_pred)), "spearman_ci": _ci(metric_ci(gold, clean_pred, n_boot=n_boot, seed=seed))})
+                 **({"pearson": _r(pearson(gold, clean_pred))} if linear else _by_level(gold, clean_pred)),
+                 "spearman_ci": _ci(metric_ci(gold, clean_pred, n_boot=n_boot, seed=seed))})
     for s in sets:
         g = np.array(s.scores, float)
         c, p = scorer.pair_scores(s.clean), scorer.pair_scores(s.perturbed)
         drop, ci = paired_drop_ci(g, c, p, "spearman", n_boot=n_boot, seed=seed)
-        rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)), "pearson": _r(pearson(g, p)),
+        rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)),
+                     **({"pearson": _r(pearson(g, p))} if linear else _by_level(g, p)),
                      "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=seed)), "clean_spearman": _r(spearman(g, c)),
-                     "drop": _r(drop), "drop_ci": _ci(ci), "pearson_drop": _r(pearson(g, c) - pearson(g, p)),
+                     "drop": _r(drop), "drop_ci": _ci(ci),
+                     **({"pearson_drop": _r(pearson(g, c) - pearson(g, p))} if linear else {}),
                      "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
 
-def _bitext_rows(scorer, sets, base, n_boot, seed):
+def _by_level(levels: np.ndarray, pred: np.ndarray) -> dict:
+    """Ordinal rows: the mean predicted similarity at each level (highest first), to show how they separate."""
+    return {"mean_score_by_level": {f"{lv:g}": _r(pred[levels == lv].mean()) for lv in sorted(set(levels.tolist()), reverse=True)}}
+
+
+def _bitext_rows(scorer, sets, base, n_boot, seed, **_):
     if not scorer.bi:
         raise AfroadvError("bitext retrieval needs a bi-encoder (a cross-encoder cannot embed sentences)")
     ref = max(sets, key=lambda s: len(s.ids))
     clean = _hits(scorer, ref.clean)
-    idx = bootstrap_indices(len(clean), n_boot, seed)
     rows = [{**base, "recipe": "clean", "n": len(clean), "accuracy": _r(100 * clean.mean()),
-             "accuracy_ci": _ci(np.percentile(100 * clean[idx].mean(axis=1), [2.5, 97.5]))}]
+             "accuracy_ci": _ci(mean_ci(100 * clean, n_boot, seed))}]
     for s in sets:
         c, p = _hits(scorer, s.clean), _hits(scorer, s.perturbed)
         drop, ci = accuracy_drop_ci(c, p, n_boot=n_boot, seed=seed)
-        idx = bootstrap_indices(len(p), n_boot, seed)
         rows.append({**base, "recipe": s.recipe, "n": len(p), "accuracy": _r(100 * p.mean()),
-                     "accuracy_ci": _ci(np.percentile(100 * p[idx].mean(axis=1), [2.5, 97.5])),
+                     "accuracy_ci": _ci(mean_ci(100 * p, n_boot, seed)),
                      "clean_accuracy": _r(100 * c.mean()), "drop": _r(drop), "drop_ci": _ci(ci),
                      "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
 
-def _invariance_rows(scorer, sets, base, n_boot, seed):
+def _random_cos(scorer, originals: list[str], seed: int) -> np.ndarray:
+    """Per original: its random-pair cosine. A bi-encoder: the mean cosine to every other original of
+    the set (exact); a cross-encoder (n² pairs are too many): the score with one seeded random partner."""
+    n = len(originals)
+    if scorer.bi:
+        return mean_cos_to_others(scorer.emb(originals))
+    perm = np.random.default_rng(seed).permutation(n)
+    perm = np.where(perm == np.arange(n), (perm + 1) % n, perm)  # never a sentence with itself
+    return scorer.pair_scores([(originals[i], originals[j]) for i, j in enumerate(perm)])
+
+
+def _invariance_measures(scorer, s: EvalSet, rand_cos: np.ndarray, n_boot: int, seed: int, k: int) -> dict:
+    """Calibrated invariance with its CI, and self-retrieval accuracy@1 among k originals with its CI
+    (null for a cross-encoder, which cannot embed)."""
+    originals = [c[0] for c in s.clean]
+    self_cos = scorer.pair_scores([(p[0], o) for p, o in zip(s.perturbed, originals)])
+    inv, ci = invariance_score(self_cos, rand_cos), invariance_ci(self_cos, rand_cos, n_boot, seed)
+    out = {"invariance": None if inv is None else _r(inv), "invariance_ci": None if ci is None else _ci(ci),
+           "mean_cos_self": _r(self_cos.mean())}
+    if scorer.bi:
+        hits = 100 * pool_retrieval_hits(scorer.emb([p[0] for p in s.perturbed]), scorer.emb(originals), k, seed)
+        out.update(retrieval_at1=_r(hits.mean()), retrieval_at1_ci=_ci(mean_ci(hits, n_boot, seed)))
+    else:
+        out.update(retrieval_at1=None, retrieval_at1_ci=None)
+    return out
+
+
+def _invariance_rows(scorer, sets, base, n_boot, seed, retrieval_k: int = RETRIEVAL_K):
+    """Per recipe: invariance and retrieval@1 (raw cosine means kept), and the same for its wordswap control."""
     rows = []
     for s in sets:
         n = len(s.ids)
         if n < 2:
             raise AfroadvError(f"invariance set {s.dataset}/{s.recipe} needs at least 2 sentences")
-        originals = [c[0] for c in s.clean]
-        perm = np.random.default_rng(seed).permutation(n)
-        perm = np.where(perm == np.arange(n), (perm + 1) % n, perm)  # never a sentence with itself
-        self_cos = scorer.pair_scores([(p[0], o) for p, o in zip(s.perturbed, originals)])
-        rand_cos = scorer.pair_scores([(originals[i], originals[j]) for i, j in enumerate(perm)])
-        margins = self_cos - rand_cos
-        idx = bootstrap_indices(n, n_boot, seed)
-        rows.append({**base, "recipe": s.recipe, "n": n, "mean_cos_self": _r(self_cos.mean()),
-                     "mean_cos_random": _r(rand_cos.mean()), "margin": _r(margins.mean()),
-                     "margin_ci": _ci(np.percentile(margins[idx].mean(axis=1), [2.5, 97.5])),
+        rand_cos = _random_cos(scorer, [c[0] for c in s.clean], seed)
+        m = _invariance_measures(scorer, s, rand_cos, n_boot, seed, retrieval_k)
+        control = None
+        if s.control is not None:
+            cm = _invariance_measures(scorer, s.control, rand_cos, n_boot, seed, retrieval_k)
+            control = {"recipe": s.control.recipe, "rate": _r(s.control.provenance["parameters"]["rate"]),
+                       "word_rate": None if s.control.word_rate is None else _r(s.control.word_rate),
+                       **{key: cm[key] for key in ("invariance", "invariance_ci", "retrieval_at1", "retrieval_at1_ci")}}
+        rows.append({**base, "recipe": s.recipe, "n": n, **m, "mean_cos_random": _r(rand_cos.mean()),
+                     "retrieval_k": min(retrieval_k, n), "control": control,
+                     "word_rate": None if s.word_rate is None else _r(s.word_rate),
                      "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
     return rows
 
@@ -301,10 +381,12 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int | None, device: str | None) -> tuple:
+def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int | None, device: str | None,
+                           retrieval_k: int = RETRIEVAL_K) -> tuple:
     """evaluate's numeric options, checked (the CLI calls this before generating any set)."""
     return (check_count(n_boot, "--bootstrap", minimum=MIN_BOOTSTRAP), check_seed(seed), check_count(batch_size, "--batch-size"),
-            None if threads is None else check_count(threads, "--threads"), check_device(device))
+            None if threads is None else check_count(threads, "--threads"), check_device(device),
+            check_count(retrieval_k, "--retrieval-k", minimum=2))
 
 
 def _model_names(models: list) -> list[str]:
@@ -332,17 +414,20 @@ def evaluate(
     quiet: bool = False,
     threads: int | None = None,
     prompt: str | None = None,
+    retrieval_k: int = RETRIEVAL_K,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
 
     A model is a name (alias, folder, hub id) or an in-memory encoder (models/inmemory.py).
     `prompt` is prepended to every text a model sees (None: each model's own default, e.g. e5's
-    "query: "); `threads` sets torch's CPU threads (None: torch's default). `quiet` drops the log
-    lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
+    "query: "); `threads` sets torch's CPU threads (None: torch's default); `retrieval_k`: candidates
+    of invariance self-retrieval. `quiet` drops the log lines; progress bars show whenever stderr is a
+    terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
     from afroadv.models.inmemory import as_model, is_in_memory
 
-    n_boot, seed, batch_size, threads, device = check_evaluate_options(n_boot, seed, batch_size, threads, device)
+    n_boot, seed, batch_size, threads, device, retrieval_k = check_evaluate_options(n_boot, seed, batch_size, threads, device,
+                                                                                    retrieval_k)
     prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
@@ -380,10 +465,10 @@ def evaluate(
         identity = (rm or encoder).identity()
         for (lang, dataset, task), group in groups.items():
             base = {"model": name, **identity, "model_params": params, "lang": lang, "dataset": dataset, "task": task}
-            fn = {"sts": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
+            fn = {"sts": _sts_rows, "ordinal": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
             if fn is None:
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
-            results.extend(fn(scorer, group, base, n_boot, seed))
+            results.extend(fn(scorer, group, base, n_boot, seed, retrieval_k=retrieval_k))
         info = {"model": name, **identity, "fingerprint": encoder.fingerprint, "params": params,
                 "kind": encoder.kind if rm is None else rm.kind, "prompt": encoder.prefix,
                 "seconds": round(time.perf_counter() - t0, 2), "texts_encoded": getattr(encoder, "texts_encoded", None),
@@ -395,6 +480,7 @@ def evaluate(
         "afroadv_version": __version__,
         "seed": seed,
         "bootstrap": {"n": n_boot, "ci": 0.95, "paired": True},
+        **({"retrieval_k": retrieval_k} if any(s.task == "invariance" for s in sets) else {}),
         "models": model_info,
         "sets": [{"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "n": len(s.ids), **s.provenance}
                  for s in sets],
@@ -416,16 +502,29 @@ def _validation_cell(r: dict) -> str:
     return f"  valid {'–' if rate is None else f'{100 * rate:.0f}%'}" + ("!" if untrustworthy(v) else "")
 
 
+def _num(v, width: int = 5, digits: int = 1) -> str:
+    return "n/a".rjust(width) if v is None else f"{v:{width}.{digits}f}"
+
+
+def _with_ci(v, ci) -> str:
+    return _num(v) + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
+
+
 def format_table(doc: dict) -> str:
     """A plain-text table of the results for the terminal."""
     lines = []
     for r in doc["results"]:
-        if r["task"] == "sts":
-            val = f"spearman {r['spearman']:6.2f}"
+        if r["task"] in ("sts", "ordinal"):
+            val = f"spearman {_num(r['spearman'], 6, 2)}"
         elif r["task"] == "bitext":
             val = f"accuracy {r['accuracy']:6.2f}"
         else:
-            val = f"margin   {r['margin']:6.3f} [{r['margin_ci'][0]:.3f}, {r['margin_ci'][1]:.3f}]"
+            words = "" if r["word_rate"] is None else f" ({100 * r['word_rate']:.1f}% of words)"
+            val = f"invariance {_with_ci(r['invariance'], r['invariance_ci'])}{words}  R@1 {_with_ci(r['retrieval_at1'], r['retrieval_at1_ci'])}"
+            c = r.get("control")
+            if c:
+                words = "" if c["word_rate"] is None else f" ({100 * c['word_rate']:.1f}% of words)"
+                val += f"  | {c['recipe']}{words}: invariance {_with_ci(c['invariance'], c['invariance_ci'])}"
         drop = f"  drop {r['drop']:6.2f} [{r['drop_ci'][0]:6.2f}, {r['drop_ci'][1]:6.2f}]" if "drop" in r else ""
         valid = _validation_cell(r) if r["recipe"] != "clean" else ""
         lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}{drop}{valid}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from afroadv import __version__
 from afroadv.data.catalog import LoadedDataset, load_dataset
-from afroadv.data.pairs import Pair
+from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.data.writers import check_set_destination, write_set_files
 from afroadv.errors import AfroadvError
 from afroadv.options import check_float, check_limit, check_seed
@@ -128,15 +128,14 @@ def rate_stats(records: list[dict], nominal: float) -> dict:
     }
 
 
-def dataset_context(ds: LoadedDataset) -> TextContext:
-    """What the whole dataset shows about its words (names written with a capital inside sentences,
-    words written in lower case), from every pair's African-language side, whatever the limit."""
+def dataset_texts(ds: LoadedDataset) -> list[str]:
+    """Every pair's African-language side(s), whatever the limit: what a set learns about itself from."""
     texts = []
     for p in ds.pairs:
         texts.append(p.sentence1)
-        if p.task not in ("bitext", "invariance"):
+        if p.task not in ONE_SIDED_TASKS:
             texts.append(p.sentence2)
-    return TextContext.learn(texts)
+    return texts
 
 
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
@@ -146,7 +145,8 @@ def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[
         "kind": "generated-set",
         "lang": perturber.lang.code,
         "task": records[0]["task"] if records else None,
-        "recipe": {"name": recipe.name, "description": recipe.description, "parameters": recipe.params()},
+        "recipe": {"name": recipe.name, "description": recipe.description, "expect": recipe.expect,
+                   "parameters": recipe.params()},
         "seed": seed,
         "dataset": {
             "name": ds.name,
@@ -170,8 +170,10 @@ def _context_summary(perturber: Perturber) -> dict | None:
 
 def dataset_perturber(recipe: Recipe, language: Language, ds: LoadedDataset, rate: float | None = None,
                       sides: str | None = None) -> Perturber:
-    """The recipe bound to the language and to what the dataset shows about its words."""
-    return recipe.perturber(language, rate=rate, sides=sides, context=dataset_context(ds))
+    """The recipe bound to the language and to what the dataset shows about its words (and, for a
+    recipe drawing from the set, to the set's own words)."""
+    texts = dataset_texts(ds)
+    return recipe.perturber(language, rate=rate, sides=sides, context=TextContext.learn(texts), set_texts=texts)
 
 
 def check_rate(rate: float | None) -> float | None:
@@ -196,7 +198,7 @@ def generate(
     seed, limit, rate = check_seed(seed), check_limit(limit), check_rate(rate)
     language = get_language(lang)
     rec = load_recipe(recipe)
-    rec.perturber(language, rate=rate, sides=sides)  # refuse a bad recipe, language or option before any work
+    rec.perturber(language, rate=rate, sides=sides, set_texts=())  # refuse a bad recipe, language or option before any work
     ds = load_dataset(language, dataset, split)
     perturber = dataset_perturber(rec, language, ds, rate=rate, sides=sides)
     pairs = ds.pairs[:limit] if limit else ds.pairs

@@ -80,3 +80,65 @@ def accuracy_drop_ci(clean_hits, perturbed_hits, n_boot: int = N_BOOTSTRAP, seed
     drops = 100 * (c[idx].mean(axis=1) - p[idx].mean(axis=1))
     lo, hi = np.percentile(drops, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(drop), (float(lo), float(hi))
+
+
+def invariance_score(self_cos, rand_cos) -> float | None:
+    """Calibrated invariance on 0–100: 100 × (mean self − mean random) / (1 − mean random).
+
+    `self_cos[i]` = cos(x_i, x′_i), `rand_cos[i]` = x_i's cosine to random other sentences of the set.
+    100: the perturbed sentence is as close to its original as the original itself; 0: no closer than
+    a random sentence of the set (below 0: further). Dividing by the room above the random level makes
+    models whose random pairs sit at 0.2 or at 0.9 comparable; None when random pairs are identical."""
+    s, r = float(np.mean(self_cos)), float(np.mean(rand_cos))
+    return None if r >= 1.0 - 1e-9 else 100.0 * (s - r) / (1.0 - r)
+
+
+def invariance_ci(self_cos, rand_cos, n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05):
+    """Percentile CI of `invariance_score` over bootstrap resamples of sentences (each resample keeps
+    a sentence's self and random cosines together); None when undefined."""
+    s, r = np.asarray(self_cos, float), np.asarray(rand_cos, float)
+    idx = bootstrap_indices(len(s), n_boot, seed)
+    ms, mr = s[idx].mean(axis=1), r[idx].mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals = np.where(mr < 1.0 - 1e-9, 100.0 * (ms - mr) / (1.0 - mr), np.nan)
+    if np.isnan(vals).all():
+        return None
+    lo, hi = np.nanpercentile(vals, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
+
+
+def mean_cos_to_others(emb: np.ndarray) -> np.ndarray:
+    """Per row i of L2-normalised embeddings: the mean cosine to every other row (the random-pair
+    level of the whole set, exactly, in O(n·d) instead of n²)."""
+    emb = np.asarray(emb, np.float64)
+    n = len(emb)
+    own = (emb * emb).sum(axis=1)
+    return (emb @ emb.sum(axis=0) - own) / (n - 1)
+
+
+def pool_retrieval_hits(queries: np.ndarray, targets: np.ndarray, k: int, seed: int = 0, chunk: int = 256) -> np.ndarray:
+    """Self-retrieval among k candidates: per query i, 1 if target i is at least as close (cosine) as
+    each of the k − 1 targets that follow it in a seeded random circular order of the set.
+
+    The circular window gives every query exactly min(k, n) candidates, all distinct, and every target
+    the same number of appearances as a distractor. A tie counts as found: an identical text elsewhere
+    in the set is the same sentence."""
+    n = len(targets)
+    k = min(k, n)
+    order = np.random.default_rng(seed).permutation(n)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    pool = order[(pos[:, None] + np.arange(k)[None, :]) % n]  # column 0 is the query's own target
+    hits = np.empty(n)
+    for lo in range(0, n, chunk):
+        q, p = queries[lo : lo + chunk], targets[pool[lo : lo + chunk]]
+        sims = np.einsum("cd,ckd->ck", q, p)
+        hits[lo : lo + chunk] = sims[:, 0] >= sims[:, 1:].max(axis=1, initial=-np.inf)
+    return hits
+
+
+def mean_ci(values, n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap CI of a mean (e.g. of per-query hits)."""
+    v = np.asarray(values, float)
+    lo, hi = np.percentile(v[bootstrap_indices(len(v), n_boot, seed)].mean(axis=1), [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)

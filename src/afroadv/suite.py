@@ -29,7 +29,8 @@ def plan_suite(langs: list[str], recipes: list[str]) -> list[tuple[str, str]]:
     """(language code, recipe) of every set, languages first; 'all' = each language's supported recipes.
     An unknown name, or a named recipe that does not run on a named language, is one AfroadvError."""
     from afroadv.langs import get_language
-    from afroadv.perturb import list_recipes, load_recipe
+    from afroadv.perturb import load_recipe
+    from afroadv.perturb.recipe import recipes_for
 
     if not langs:
         raise AfroadvError("--lang: give at least one language")
@@ -41,14 +42,11 @@ def plan_suite(langs: list[str], recipes: list[str]) -> list[tuple[str, str]]:
     for name in langs:  # aliases of one language (ha, hau) make one language
         lang = get_language(name)
         languages.setdefault(lang.code, lang)
-    if recipes == ["all"]:
-        named = [(r.name, r) for r in list_recipes()]
-    else:
-        named = [(name, load_recipe(name)) for name in dict.fromkeys(recipes)]  # as given: a name or a file
+    named = [] if recipes == ["all"] else [(name, load_recipe(name)) for name in dict.fromkeys(recipes)]  # as given
     plan = []
     for lang in languages.values():
         if recipes == ["all"]:
-            names = [name for name, r in named if r.supports(lang)]
+            names = [r.name for r in recipes_for(lang)]
             if not names:
                 raise AfroadvError(f"no recipe supports {lang.code}")
             plan += [(lang.code, name) for name in names]

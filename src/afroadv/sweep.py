@@ -109,8 +109,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
     from afroadv.metrics import MIN_BOOTSTRAP
     from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
     from afroadv.models import resolve_model
-    from afroadv.perturb import list_recipes
-    from afroadv.perturb.recipe import load_recipe
+    from afroadv.perturb.recipe import load_recipe, recipes_for
 
     models = list(dict.fromkeys(models))
     if not models:
@@ -139,7 +138,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
         gpu = bool(device and device.startswith("cuda")) or (device is None and rm.is_large)
         for lang in languages:
             if recipes == ["all"]:
-                recs = [r for r in list_recipes() if r.supports(lang)]
+                recs = recipes_for(lang)
                 names = tuple(r.name for r in recs)
                 if not recs:
                     raise AfroadvError(f"no recipe supports {lang.code}")

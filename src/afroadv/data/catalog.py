@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from afroadv.data.ordinal import Unit, graded_pairs
 from afroadv.data.pairs import Pair
 from afroadv.data.readers import (
     check_unique_ids,
     read_bitext,
     read_invariance,
+    read_lines,
+    read_verses,
     read_scored_file,
     read_semrel,
     score_scale,
@@ -17,6 +20,7 @@ from afroadv.data.readers import (
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language
 from afroadv.resources import data_dir, shared_data_dir
+from afroadv.text import nfc
 
 DATASETS = {
     "semrel": "SemRel 2024 gold semantic relatedness (score 0–1, Spearman); afr amh hau kin (+eng from ../shared)",
@@ -26,8 +30,13 @@ DATASETS = {
     "tweets": "AfriSenti tweets (dev split): social-media text, invariance set",
     "bible": "New Testament verses: religious text, invariance set",
     "news": "NTREX-128 news sentences (the African side alone), invariance set",
+    # out-of-domain ordinal gold from document structure (data/ordinal.py): translation 2 > same-document neighbour 1 > other document 0
+    "news-graded": "NTREX-128 X–English graded pairs by article (ordinal levels 2/1/0, Spearman)",
+    "bible-graded": "New Testament swa–zul graded pairs by chapter (ordinal levels 2/1/0, Spearman)",
 }
 INVARIANCE_SETS = ("tweets", "bible", "news")
+ORDINAL_SETS = ("news-graded", "bible-graded")
+NTREX_DOCUMENTS = "DOCUMENT_IDS.tsv"  # each NTREX line's source article (bbc.381790 ...), line-aligned
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,34 @@ def _ood_file(name: str, lang: Language) -> Path | None:
     return path if path.exists() else None
 
 
+def _ordinal_files(name: str, lang: Language) -> tuple[Path, Path, Path] | None:
+    """The X file, the other side's file and (news) the document ids of an ordinal set, or None."""
+    if name == "news-graded":
+        if "ntrex" not in lang.bitext:
+            return None
+        src, eng = _bitext_files("ntrex", lang)
+        return src, eng, src.parent / NTREX_DOCUMENTS
+    folder = data_dir() / "ood" / "bible"
+    mine = folder / f"{lang.code}.tsv"
+    others = sorted(p for p in folder.glob("*.tsv") if p != mine)
+    return (mine, others[0], mine) if mine.exists() and others else None  # swa's partner is zul, zul's swa
+
+
+def _ordinal_units(name: str, files: tuple[Path, Path, Path]) -> list[Unit]:
+    """News: one unit per NTREX line (document = article). Bible: one per verse present in both
+    languages (document = chapter, `b.MAT.1` of `b.MAT.1.1`), in the X file's order."""
+    if name == "news-graded":
+        src, eng, docs = files
+        x, e, d = read_lines(src), read_lines(eng), read_lines(docs)
+        if not len(x) == len(e) == len(d):
+            raise AfroadvError(f"{name}: {src.name}, {eng.name} and {docs.name} are not line-aligned "
+                               f"({len(x)}, {len(e)}, {len(d)} lines)")
+        return [Unit(str(i), doc.strip(), nfc(a.strip()), nfc(b.strip()))
+                for i, (a, b, doc) in enumerate(zip(x, e, d), start=1) if a.strip() and b.strip()]
+    mine, other = read_verses(files[0]), dict(read_verses(files[1]))
+    return [Unit(vid, vid.rsplit(".", 1)[0], text, other[vid]) for vid, text in mine if vid in other]
+
+
 def _present(name: str, lang: Language) -> bool:
     if name == "semrel":
         try:
@@ -76,7 +113,8 @@ def _present(name: str, lang: Language) -> bool:
 
 def available_datasets(lang: Language) -> list[str]:
     """The catalogue sets whose files are on this machine (eng's SemRel set, for one, is not shipped)."""
-    return [n for n in lang.datasets if _present(n, lang)] + [n for n in INVARIANCE_SETS if _ood_file(n, lang)]
+    return ([n for n in lang.datasets if _present(n, lang)] + [n for n in INVARIANCE_SETS if _ood_file(n, lang)]
+            + [n for n in ORDINAL_SETS if _ordinal_files(n, lang) and all(p.exists() for p in _ordinal_files(n, lang))])
 
 
 def default_dataset(lang: Language) -> str | None:
@@ -97,6 +135,13 @@ def load_dataset(lang: Language, dataset: str | None = None, split: str = "test"
             raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
         pairs = read_invariance(path, lang.code, f"{name}-{lang.code}")
         return LoadedDataset(name, "test", pairs, (path,), None)
+    if name in ORDINAL_SETS:
+        files = _ordinal_files(name, lang)
+        if files is None or not all(p.exists() for p in files):
+            have = ", ".join(available_datasets(lang)) or "none"
+            raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
+        pairs = graded_pairs(_ordinal_units(name, files), lang.code, f"{name}-{lang.code}")
+        return LoadedDataset(name, "test", pairs, tuple(dict.fromkeys(files)), None)
     if name in DATASETS:
         if name == "semrel":
             if not lang.sts:

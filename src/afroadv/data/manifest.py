@@ -18,6 +18,9 @@ SOURCES = [
      "Artetxe and Schwenk. 2019. Massively Multilingual Sentence Embeddings for Zero-Shot Cross-Lingual Transfer and Beyond. TACL."),
     ("bitext/ntrex128", "*.txt", "https://github.com/MicrosoftTranslator/NTREX", "CC-BY-SA-4.0",
      "Federmann, Kocmi and Xin. 2022. NTREX-128 - News Test References for MT Evaluation of 128 Languages. SUMEval 2022."),
+    ("bitext/ntrex128", "DOCUMENT_IDS.tsv", "https://github.com/MicrosoftTranslator/NTREX (each line's source article; news-graded sets)",
+     "CC-BY-SA-4.0",
+     "Federmann, Kocmi and Xin. 2022. NTREX-128 - News Test References for MT Evaluation of 128 Languages. SUMEval 2022."),
     ("ood/afrisenti", "*.tsv", "https://github.com/afrisenti-semeval/afrisent-semeval-2023 (dev split)", "CC-BY-4.0",
      "Muhammad et al. 2023. AfriSenti: A Twitter Sentiment Analysis Benchmark for African Languages. EMNLP 2023; "
      "Muhammad et al. 2023. SemEval-2023 Task 12. SemEval-2023."),

@@ -192,6 +192,22 @@ def read_invariance(path: Path, lang: str, id_prefix: str) -> list[Pair]:
     return pairs
 
 
+def read_verses(path: Path) -> list[tuple[str, str]]:
+    """(verse id, text) from a `verse_id<TAB>text` TSV (data/ood/bible), NFC, empty verses dropped."""
+    path = Path(path)
+    lines = read_lines(path)
+    if not lines or lines[0].split("\t")[:2] != ["verse_id", "text"]:
+        raise AfroadvError(f"{path}: expected a verse_id<TAB>text header")
+    out = []
+    for i, line in enumerate(lines[1:], start=2):
+        cols = line.split("\t")
+        if len(cols) != 2:
+            raise AfroadvError(f"{path}:{i}: expected 2 tab-separated columns, found {len(cols)}")
+        if cols[1].strip():
+            out.append((cols[0], nfc(cols[1].strip())))
+    return out
+
+
 SCALES = ((0.0, 1.0), (0.0, 5.0))  # SemRel-style relatedness, STS-B similarity
 
 

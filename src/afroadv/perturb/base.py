@@ -23,6 +23,7 @@ class Transformation:
     applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
     reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
     styles_gaps: bool = False  # restyle_gaps rewrites punctuation (an instance may set it from its data)
+    draws_from_set: ClassVar[bool] = False  # needs the set's own words (bind_set) before it can apply
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -38,6 +39,14 @@ class Transformation:
     def apply_beside(self, word: str, rng: random.Random, anchor_names: tuple[str, ...]) -> str:
         """`apply` in a text paired with an untouched anchor (a bitext pair's English side), given
         the anchor's capitalised words: translit spells a name as the anchor does. `apply` by default."""
+        return self.apply(word, rng)
+
+    def bind_set(self, pool) -> None:
+        """Receive the set's words (a `wordswap.SetWords`), for transformations that draw from them."""
+
+    def apply_in_record(self, word: str, rng: random.Random, own: frozenset[str]) -> str:
+        """`apply` for a word of a record whose own words (casefolded, both sides) are `own`: a
+        transformation that draws from the set draws none of them. `apply` by default."""
         return self.apply(word, rng)
 
     def rewrite_gap(self, gap: str) -> str:
@@ -69,7 +78,9 @@ class Transformation:
 
 def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
     # Import the modules that register kinds (kept here so recipe loading needs nothing else).
-    from afroadv.perturb import arabizi, chars, codeswitch, diacritics, homophones, keyboard, lexsub, orthography, translit  # noqa: F401
+    from afroadv.perturb import (  # noqa: F401
+        arabizi, chars, codeswitch, diacritics, homophones, keyboard, lexsub, orthography, translit, wordswap,
+    )
 
     cls = TRANSFORMATIONS.get(kind)
     if cls is None:

@@ -10,12 +10,12 @@ import random
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 from pathlib import Path
 
 import yaml
 
-from afroadv.data.pairs import Pair
+from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language, registry
 from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
@@ -26,7 +26,8 @@ from afroadv.resources import recipes_dir
 from afroadv.text import anchor_names, ends_sentence, has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
 from afroadv.words import TextContext, word_classes
 
-SIDES = ("both", "first", "second")
+SIDES = ("both", "first", "second", "either")  # either: one side per pair, chosen by the seed among those it can change
+EXPECTS = ("same", "decrease")  # what the recipe should do to a pair's similarity: keep it, or lower it (directional)
 PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds",
                "number_neighbours", "name_neighbours"}
 # numbers: digits and number words (a typo in "biyu" changes the number); digits: digits only (translit
@@ -60,6 +61,7 @@ class Recipe:
     requires: tuple[str, ...] = ()
     protect: tuple[str, ...] = ("numbers", "urls", "emails", "mentions", "hashtags", "names")
     avoid_real_words: bool = False  # a typo that spells another word of the language is redrawn once, else dropped
+    expect: str = "same"  # same: the gold score should hold (invariance); decrease: similarity should fall (directional)
     path: str = ""
 
     def params(self) -> dict:
@@ -109,7 +111,7 @@ class Recipe:
         return [code for code, lang in registry().items() if self.supports(lang)]
 
     def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None,
-                  context: TextContext | None = None) -> Perturber:
+                  context: TextContext | None = None, set_texts: Sequence[str] | None = None) -> Perturber:
         why = self.refusal(lang)
         if why:
             raise AfroadvError(f"{why} (recipe {self.name!r} supports: {', '.join(self.supported_languages()) or 'none'})")
@@ -117,7 +119,7 @@ class Recipe:
         if rate is not None or sides is not None:
             recipe = replace(self, rate=self.rate if rate is None else _rate(rate, "--rate"), sides=sides or self.sides)
             _check_sides(recipe.sides, "--sides")
-        return Perturber(recipe, lang, context)
+        return Perturber(recipe, lang, context, set_texts)
 
 
 def _rate(value, where: str) -> float:
@@ -182,7 +184,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
     if not isinstance(raw, dict):
         raise AfroadvError(f"{where}: a recipe is a YAML mapping")
     unknown = set(raw) - {"name", "description", "transformations", "rate", "min_words", "sides", "languages", "scripts",
-                          "requires", "protect", "avoid_real_words"}
+                          "requires", "protect", "avoid_real_words", "expect"}
     if unknown:
         raise AfroadvError(f"{where}: unknown recipe field(s) {', '.join(sorted(map(str, unknown)))}")
     for key in ("name", "description", "transformations"):
@@ -210,6 +212,9 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
     if isinstance(min_words, bool) or not isinstance(min_words, int) or not 0 <= min_words <= WHOLE:
         raise AfroadvError(f"{where}: `min_words` must be a whole number ≥ 0 or `all`, got {min_words!r}")
     rate = _rate(raw.get("rate", 0.15), where)
+    expect = raw.get("expect", "same")
+    if expect not in EXPECTS:
+        raise AfroadvError(f"{where}: `expect` must be one of {', '.join(EXPECTS)}, got {expect!r}")
     if rate == 0:
         raise AfroadvError(f"{where}: rate 0 changes nothing")
     return Recipe(
@@ -224,6 +229,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         requires=requires,
         protect=protect,
         avoid_real_words=_flag(raw.get("avoid_real_words", False), where, "avoid_real_words"),
+        expect=expect,
         path=where,
     )
 
@@ -248,6 +254,12 @@ def _load_path(path: str) -> Recipe:
 
 def list_recipes() -> list[Recipe]:
     return [_load_path(str(p)) for p in sorted(recipes_dir().glob("*.yaml"))]
+
+
+def recipes_for(lang: Language) -> list[Recipe]:
+    """What `--recipe all` means: every invariance recipe (`expect: same`) the language supports.
+    Directional recipes (`expect: decrease`) answer another question and are named explicitly."""
+    return [r for r in list_recipes() if r.expect == "same" and r.supports(lang)]
 
 
 def load_recipe(name: str) -> Recipe:
@@ -293,6 +305,9 @@ STRIDE = 8  # draws one word may use
 ATTEMPT = 4  # draws one edit attempt may use: the transformation choice, then its own
 
 
+EITHER_SLOT = 0  # below every side's block: the coin of `sides: either`
+
+
 def side_base(side: int) -> int:
     return (side + 1) * SIDE_SLOT
 
@@ -325,12 +340,17 @@ def chosen_ranks(key: int, base: int, m: int, k: int) -> list[int]:
 class Perturber:
     """A recipe bound to a language: rewrites a share of the eligible words of a text."""
 
-    def __init__(self, recipe: Recipe, lang: Language, context: TextContext | None = None):
+    def __init__(self, recipe: Recipe, lang: Language, context: TextContext | None = None,
+                 set_texts: Sequence[str] | None = None):
         self.recipe = recipe
         self.lang = lang
         self.context = context
         built = [(build_transformation(s.kind, lang, s.params), s.weight) for s in recipe.steps]
         self.transformations: list[tuple[Transformation, float]] = [(t, w) for t, w in built if w > 0]
+        self.reads_record = any(t.draws_from_set for t, _ in self.transformations)
+        if self.reads_record and set_texts is None:
+            raise AfroadvError(f"recipe {recipe.name!r} draws words from the rest of a set: use it on a whole set "
+                               "(generate, evaluate), not on single texts")  # fmt: skip
         protect = set(recipe.protect)
         self.words = word_classes(lang.code).with_context(context)
         self.stopwords = (self.words.function | lang.stopword_set()) if "stopwords" in protect else frozenset()
@@ -349,6 +369,20 @@ class Perturber:
         self.reads_anchor = any(t.reads_anchor for t, _ in self.transformations)
         self.gap_stylers = [t for t, _ in self.transformations if t.styles_gaps]
         self._batch_kernel = False  # not built yet
+        self.set_words = None
+        if self.reads_record:
+            from afroadv.perturb.wordswap import SetWords
+
+            self.set_words = SetWords.count(self._rewritable_words(set_texts))
+            for t, _ in self.transformations:
+                t.bind_set(self.set_words)
+
+    def _rewritable_words(self, texts: Sequence[str]):
+        """Every word of `texts` this recipe may rewrite (the pool a set-drawing transformation draws from)."""
+        for text in texts:
+            a = self.analyse(text)
+            for start, end, _ in self.spans(text):
+                yield a.text[start:end]
 
     @property
     def resource_versions(self) -> dict[str, str]:
@@ -486,22 +520,28 @@ class Perturber:
         starts = [0, *accumulate(len(c) + 1 for c in a.chunks)]
         return [(starts[ci] + s, starts[ci] + e, n) for ci, s, e, n in a.targets(self.analyser.statics)]
 
-    def edit_word(self, word: str, key: int, slot: int, anchor_names: tuple[str, ...] = ()) -> str:
+    def edit_word(self, word: str, key: int, slot: int, anchor_names: tuple[str, ...] = (),
+                  own: frozenset[str] = frozenset()) -> str:
         """One eligible word rewritten: a transformation chosen by weight (always one draw), then its
         edit, from the draws at `slot`. With `avoid_real_words`, an edit that spells another known
         word of the language (water → town) is drawn again once, and the word is left if that fails too."""
         for attempt in range(2 if self.recipe.avoid_real_words else 1):
             draws = Draws(key, slot + ATTEMPT * attempt)
             t = self._pick(self._options_for(word), draws.random())
-            new = nfc(t.apply_beside(word, draws, anchor_names) if anchor_names and t.reads_anchor else t.apply(word, draws))
+            if t.draws_from_set:
+                new = nfc(t.apply_in_record(word, draws, own))
+            else:
+                new = nfc(t.apply_beside(word, draws, anchor_names) if anchor_names and t.reads_anchor else t.apply(word, draws))
             if new == word or not self.recipe.avoid_real_words or new.casefold() not in self.words.common:
                 return new
         return word
 
-    def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None, anchor: str = "") -> TextResult:
+    def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None, anchor: str = "",
+                     own: frozenset[str] = frozenset()) -> TextResult:
         """The recipe's rule for one text, stated plainly: n_to_change words among the eligible ones,
         the chosen words by sort key, each edited from its own block of the stream `key`. `anchor`
-        is the untouched other side of a bitext pair (translit spells names as it does)."""
+        is the untouched other side of a bitext pair (translit spells names as it does); `own` the
+        record's words, which a transformation drawing from the set never brings in."""
         a = self.analyser.analyse(text)
         m = a.n_eligible
         base = side_base(side)
@@ -519,7 +559,7 @@ class Perturber:
                 last, shift = ci, 0
             chunk = chunks[ci]
             word = chunk[start + shift : end + shift]
-            new = self.edit_word(word, key, base + EDIT_SLOT + STRIDE * rank, names)
+            new = self.edit_word(word, key, base + EDIT_SLOT + STRIDE * rank, names, own)
             if new != word:
                 chunks[ci] = chunk[: start + shift] + new + chunk[end + shift :]
                 shift += len(new) - len(word)
@@ -555,9 +595,27 @@ class Perturber:
         return nfc("".join(parts))
 
     def sides_for(self, pair: Pair) -> tuple[bool, bool]:
-        if pair.task in ("bitext", "invariance"):
+        """The sides the recipe may touch; with `either`, both (`pick_side` then keeps one per pair)."""
+        if pair.task in ONE_SIDED_TASKS:
             return True, False  # only the African-language side; the other is the untouched anchor
-        return self.recipe.sides in ("both", "first"), self.recipe.sides in ("both", "second")
+        return self.recipe.sides in ("both", "first", "either"), self.recipe.sides in ("both", "second", "either")
+
+    def n_sites(self, text: str) -> int:
+        """How many places of a text the recipe could change (its eligible words)."""
+        return self.analyse(text).n_eligible
+
+    def pick_side(self, pair: Pair, key: int) -> tuple[bool, bool]:
+        """`sides: either` for a pair with two rewritable sides: the one side to change — a coin
+        (draw EITHER_SLOT of the pair's stream) when both sides can change, else the one that can."""
+        first, second = self.n_sites(pair.sentence1) > 0, self.n_sites(pair.sentence2) > 0
+        if first and second:
+            return (True, False) if draw(key, EITHER_SLOT) < 0.5 else (False, True)
+        return first or not second, second and not first
+
+    @staticmethod
+    def record_words(pair: Pair) -> frozenset[str]:
+        """A record's own words, casefolded (both sides): what a transformation drawing from the set avoids."""
+        return frozenset(w.casefold() for t in (pair.sentence1, pair.sentence2) for w in split_tokens(nfc(t))[1::2])
 
     @property
     def batch_kernel(self):
@@ -577,11 +635,11 @@ class Perturber:
         keys = stream_keys((seed, self.recipe.name, self.lang.code), [p.id for p in pairs])
         by_task: dict[str, tuple[bool, bool]] = {}
         touch = []
-        for p in pairs:
+        for p, key in zip(pairs, keys):
             t = by_task.get(p.task)
             if t is None:
                 t = by_task[p.task] = self.sides_for(p)
-            touch.append(t)
+            touch.append(self.pick_side(p, key) if all(t) and self.recipe.sides == "either" else t)
         out: list[list] = [[None, None] for _ in pairs]
         todo = [(i, side) for i, t in enumerate(touch) for side in (0, 1) if t[side]]
         kernel = self.batch_kernel
@@ -594,7 +652,8 @@ class Perturber:
             todo = [(i, side) for i, side in todo if out[i][side] is None]
         for i, side in todo:
             p = pairs[i]
-            anchor = (p.sentence1 if side else p.sentence2) if p.task in ("bitext", "invariance") else ""
-            r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor)
+            anchor = (p.sentence1 if side else p.sentence2) if p.task in ONE_SIDED_TASKS else ""
+            own = self.record_words(p) if self.reads_record else frozenset()
+            r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor, own=own)
             out[i][side] = (r.text, r.n_words, r.n_eligible, len(r.changes))
         return out

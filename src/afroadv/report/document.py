@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from afroadv import __version__
 from afroadv.report.aggregate import models_in_order, recipe_order
-from afroadv.report.load import CLEAN, TASKS, ResultsFile
+from afroadv.report.load import CLEAN, TASKS, ResultsFile, margin_only_files
 from afroadv.report.plots import plot_section
 from afroadv.report.seeds import seeds_table
 from afroadv.report.sections import inputs_table, invariance_table, score_tables, summary_table, validation_blocks
@@ -54,11 +54,16 @@ def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: boo
     doc.h(2, "Plots")
     doc.blocks.extend(plot_blocks)
 
-    for task in ("sts", "bitext"):
+    for task in ("sts", "ordinal", "bitext"):
         trows = by_task[task]
         if not trows:
             continue
         doc.h(2, TASK_TITLE[task])
+        if task == "ordinal":
+            doc.p("Graded pairs from document structure (NTREX-128 articles, Bible chapters): a sentence with its "
+                  "translation (level 2), with the translation of a neighbouring sentence of its document (1), and "
+                  "with a sentence of another document (0). The levels are ordinal gold, not similarity scores: "
+                  "the score is Spearman between the model's cosine and the level.")  # fmt: skip
         main, scores = score_tables(task, trows, models, params)
         doc.table(main)
         summary = summary_table(task, trows, models, params)
@@ -69,6 +74,11 @@ def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: boo
         doc.table(scores)
     if by_task["invariance"]:
         doc.h(2, TASK_TITLE["invariance"])
+        older = margin_only_files(loaded)
+        if older:
+            doc.note(f"{', '.join(older)} {'carries' if len(older) == 1 else 'carry'} invariance rows with only the raw "
+                     "cosine margin (written before calibrated invariance): shown as `margin (older)`, not comparable "
+                     "across models.")  # fmt: skip
         doc.table(invariance_table(by_task["invariance"], models))
     doc.h(2, "Validation")
     doc.blocks.extend(validation_blocks(rows))

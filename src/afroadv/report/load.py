@@ -6,6 +6,11 @@ read by `build_report` with `older=True`: its rows have the same schema (the row
 them to it), but its perturbed sets were drawn by that version's recipes, which is what a minor
 version bump means here, so the report prints a note beside them. A newer version is always
 refused: this code cannot know its schema.
+
+Invariance rows. Rows written since the calibrated measure carry `invariance` (0–100) with its CI,
+`retrieval_at1` and the wordswap `control`; rows written before carry only the raw cosine `margin`
+(self − random). Both load: an older row keeps its margin (`invariance` None) and `margin_only_files`
+names the files, so the report and `check` can say that margin is not comparable across models.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from afroadv.validate.registry import check_row_validation
 
 KIND = "evaluation-results"
 CLEAN = "clean"
-TASKS = ("sts", "bitext", "invariance")
-SCORE = {"sts": "spearman", "bitext": "accuracy"}
+TASKS = ("sts", "ordinal", "bitext", "invariance")
+SCORE = {"sts": "spearman", "ordinal": "spearman", "bitext": "accuracy"}
 
 
 def _is_num(v) -> bool:
@@ -69,7 +74,7 @@ def _check_row(row, where: str) -> dict:
         if row.get("recipe") != CLEAN:
             required.append("drop")
     elif task == "invariance":
-        required += ["mean_cos_self", "mean_cos_random", "margin"]
+        required += ["mean_cos_self", "mean_cos_random", "invariance" if "margin" not in row else "margin"]
     for key in required:
         if key not in row:
             raise AfroadvError(f"{where} lacks field {key!r}")
@@ -104,11 +109,34 @@ def _check_row(row, where: str) -> dict:
             out["edit_rate"] = _metric(row.get("edit_rate"), where, "edit_rate")
             out["changed_share"] = _metric(row.get("changed_share"), where, "changed_share")
     else:
-        for key in ("mean_cos_self", "mean_cos_random", "margin"):
-            out[key] = _metric(row[key], where, key)
-        out["margin_ci"] = _ci(row.get("margin_ci"), where, "margin_ci")
+        for key in ("mean_cos_self", "mean_cos_random", "margin", "invariance", "retrieval_at1"):
+            out[key] = _metric(row.get(key), where, key)
+        for key in ("margin_ci", "invariance_ci", "retrieval_at1_ci"):
+            out[key] = _ci(row.get(key), where, key)
+        out["calibrated"] = "invariance" in row
+        out["retrieval_k"] = row.get("retrieval_k") if isinstance(row.get("retrieval_k"), int) else None
+        out["control"] = _control(row.get("control"), f"{where}.control")
     out["validation"] = None if out["recipe"] == CLEAN else check_row_validation(row.get("validation"), where)
     return out
+
+
+def _control(c, where: str) -> dict | None:
+    """An invariance row's control ({recipe, rate, invariance, invariance_ci, ...}), checked, or None."""
+    if c is None:
+        return None
+    if not isinstance(c, dict) or not isinstance(c.get("recipe"), str):
+        raise AfroadvError(f"{where} must be an object with a recipe, or null")
+    out = {"recipe": c["recipe"]}
+    for key in ("rate", "word_rate", "invariance", "retrieval_at1"):
+        out[key] = _metric(c.get(key), where, key)
+    for key in ("invariance_ci", "retrieval_at1_ci"):
+        out[key] = _ci(c.get(key), where, key)
+    return out
+
+
+def margin_only_files(loaded: list) -> list[str]:
+    """Names of the files with invariance rows that carry only the raw margin (written before `invariance`)."""
+    return [rf.path.name for rf in loaded if any(r["task"] == "invariance" and not r["calibrated"] for r in rf.rows)]
 
 
 def _major_minor(version) -> tuple[int, int] | None:

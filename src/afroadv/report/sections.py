@@ -1,5 +1,6 @@
 """The report's tables, built from merged rows: per task a drop table (clean score, then each
-recipe's drop with its CI), a mean-over-languages summary and all scores; invariance margins;
+recipe's drop with its CI), a mean-over-languages summary and all scores; calibrated invariance
+with its wordswap control (or an older file's raw margin);
 the reviewers' Validation section; and the inputs (files, versions, hashes)."""
 
 from __future__ import annotations
@@ -67,19 +68,44 @@ def summary_table(task: str, rows: list[dict], models: list[str], params: dict) 
     )
 
 
+def _control_cell(c: dict | None) -> str:
+    if not c:
+        return DASH
+    words = "" if c["word_rate"] is None else f", {pct(c['word_rate'])} of words"
+    return f"{with_ci(c['invariance'], c['invariance_ci'])} ({c['recipe']}{words})"
+
+
 def invariance_table(rows: list[dict], models: list[str]) -> Table:
     order = {m: i for i, m in enumerate(models)}
     rows = sorted(rows, key=lambda r: (r["lang"], r["dataset"], r["recipe"], order[r["model"]]))
-    body = [
-        [r["lang"], r["dataset"] or DASH, r["recipe"], r["model"], str(r["n"]), fmt(r["mean_cos_self"], 3),
-         fmt(r["mean_cos_random"], 3), with_ci(r["margin"], r["margin_ci"], 3)]
-        for r in rows
-    ]  # fmt: skip
+    older = any(not r["calibrated"] for r in rows)
+    body = []
+    for r in rows:
+        k = f" (K={r['retrieval_k']})" if r["retrieval_k"] else ""
+        cells = [r["lang"], r["dataset"] or DASH, r["recipe"], r["model"], str(r["n"]), fmt(r["mean_cos_self"], 3),
+                 fmt(r["mean_cos_random"], 3)]  # fmt: skip
+        if r["calibrated"]:
+            cells += [with_ci(r["invariance"], r["invariance_ci"]), with_ci(r["retrieval_at1"], r["retrieval_at1_ci"]) + k,
+                      _control_cell(r["control"])]  # fmt: skip
+        else:
+            cells += [DASH, DASH, DASH]
+        if older:
+            cells.append(DASH if r["calibrated"] else with_ci(r["margin"], r["margin_ci"], 3))
+        body.append(cells)
     return Table(
-        ["lang", "dataset", "recipe", "model", "n", "cos(self)", "cos(random)", "margin"], body, 4,
-        caption="Out-of-domain text without gold labels. `cos(self)`: mean cosine between a sentence and "
-        "its perturbed self; `cos(random)`: between random pairs; `margin` = self − random with its 95% CI "
-        "(higher means the encoder still tells the perturbed sentence apart from unrelated ones).",
+        ["lang", "dataset", "recipe", "model", "n", "cos(self)", "cos(random)", "invariance", "retrieval@1", "control",
+         *(["margin (older)"] if older else [])], body, 4,
+        caption="Out-of-domain text without gold labels. `invariance` = 100 × (cos(self) − cos(random)) / "
+        "(1 − cos(random)) with its 95% CI: 100 means the perturbed sentence is as close to its original as the "
+        "original itself, 0 no closer than a random sentence of the set, so models whose random pairs sit at "
+        "different cosines compare. `cos(self)`: mean cosine between a sentence and its perturbed self; "
+        "`cos(random)`: mean cosine between different sentences of the set. `retrieval@1`: share of perturbed "
+        "sentences whose nearest among K originals is their own. `control`: the same measure for `wordswap` "
+        "(random words of other sentences put in) changing the same share of words as the recipe: a recipe near "
+        "its control destroys as much as random word replacement."
+        + (" `margin (older)`: rows from results written before the calibrated measure carry only the raw margin "
+           "cos(self) − cos(random), which depends on the model's random-pair level and is not comparable across "
+           "models; re-run `afroadv evaluate` for invariance." if older else ""),
     )
 
 

@@ -74,5 +74,6 @@ def agree(values: list, fmt) -> str:
     return fmt(vals[0]) if len(vals) == 1 else f"{fmt(vals[0])}{DASH}{fmt(vals[-1])}"
 
 
-TASK_TITLE = {"sts": "Semantic similarity (STS)", "bitext": "Bitext retrieval", "invariance": "Invariance (no gold labels)"}
-METRIC_NAME = {"sts": "Spearman ×100", "bitext": "accuracy ×100"}
+TASK_TITLE = {"sts": "Semantic similarity (STS)", "ordinal": "Ordinal relatedness (out-of-domain, no gold STS)",
+              "bitext": "Bitext retrieval", "invariance": "Invariance (no gold labels)"}
+METRIC_NAME = {"sts": "Spearman ×100", "ordinal": "Spearman ×100 vs relatedness level", "bitext": "accuracy ×100"}

@@ -5,7 +5,8 @@ file wins on the same cell). sts and bitext rows carry the task's score (Spearma
 ×100): `clean` and its CI on every row (joined from the set's clean row), `perturbed` and `drop`
 with their CIs on perturbed rows, and the recipe's `changed_share` and `edit_rate`; `clean` rows
 leave the perturbed columns empty. Invariance rows (no gold labels) give one row per metric
-(cos_self, cos_random, margin) with the value, measured on the perturbed text, in `perturbed`.
+(cos_self, cos_random, invariance, retrieval_at1, control_invariance — or an older file's margin)
+with the value, measured on the perturbed text, in `perturbed`.
 Reviewers' validation of the set (when the results carry it) and the source file, its afroadv
 version and seed close each row. Rows are sorted, columns fixed and typed, so the same inputs
 give the same bytes and an all-empty column keeps its type.
@@ -32,7 +33,8 @@ COLUMNS = (
     ("source_file", "string"), ("afroadv_version", "string"), ("seed", "int64"),
 )  # fmt: skip
 NAMES = [name for name, _ in COLUMNS]
-INVARIANCE_METRICS = (("cos_self", "mean_cos_self", None), ("cos_random", "mean_cos_random", None), ("margin", "margin", "margin_ci"))
+INVARIANCE_METRICS = (("cos_self", "mean_cos_self", None), ("cos_random", "mean_cos_random", None), ("margin", "margin", "margin_ci"),
+                      ("invariance", "invariance", "invariance_ci"), ("retrieval_at1", "retrieval_at1", "retrieval_at1_ci"))
 
 
 def _ci(ci, i: int):
@@ -68,9 +70,13 @@ def tidy_rows(loaded: list[ResultsFile]) -> list[dict]:
                            changed_share=r["changed_share"], edit_rate=r["edit_rate"])  # fmt: skip
             out.append(row)
         else:
-            for metric, field, ci_field in INVARIANCE_METRICS:
-                ci = r.get(ci_field) if ci_field else None
-                out.append(dict(common, metric=metric, perturbed=r[field], perturbed_ci_lo=_ci(ci, 0), perturbed_ci_hi=_ci(ci, 1)))
+            control = r["control"] or {}
+            values = {**r, "control_invariance": control.get("invariance"), "control_invariance_ci": control.get("invariance_ci")}
+            for metric, field, ci_field in (*INVARIANCE_METRICS, ("control_invariance", "control_invariance", "control_invariance_ci")):
+                if values[field] is None and (metric == "margin" or not r["calibrated"]):
+                    continue  # a calibrated row has no margin; an older row has only the margin
+                ci = values.get(ci_field) if ci_field else None
+                out.append(dict(common, metric=metric, perturbed=values[field], perturbed_ci_lo=_ci(ci, 0), perturbed_ci_hi=_ci(ci, 1)))
     rows = [{name: row.get(name) for name in NAMES} for row in out]
     order = {CLEAN: 0}
     return sorted(rows, key=lambda x: (TASKS.index(x["task"]), x["model"], x["lang"], x["dataset"], order.get(x["recipe"], 1), x["recipe"], x["metric"]))
