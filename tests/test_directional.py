@@ -81,3 +81,133 @@ def test_expect_is_parsed_validated_and_defaults_to_same():
 def test_all_means_the_invariance_recipes_only():
     names = {r.name for r in recipes_for(get_language("hau"))}
     assert "charnoise" in names and "wordswap" not in names
+
+
+# --- the sentence edits, on hand-written sentences -------------------------------------------
+
+def _edit(recipe: str, lang: str, text: str, seed: int = 0, set_texts=()) -> str:
+    p = load_recipe(recipe).perturber(get_language(lang), set_texts=list(set_texts))
+    return p.perturb_text(text, seed).text
+
+
+def test_numswap_changes_one_number_clearly_and_nothing_else():
+    text = "Mutane 200 sun mutu a Kano a shekarar 2019, kuma COVID-19 ta kashe 1,500 cikin 3.5 miliyan."
+    numbers = ["200", "2019", "1,500", "3.5"]
+    seen = set()
+    for seed in range(40):
+        out = _edit("numswap", "hau", text, seed)
+        old, new = text.split(), out.split()
+        diff = [(a, b) for a, b in zip(old, new) if a != b]
+        assert len(old) == len(new) and len(diff) == 1, out
+        a, b = (w.rstrip(",.") for w in diff[0])
+        assert a in numbers and b != a and "COVID-19" in out and "Kano" in out
+        if a == "2019":
+            assert 1900 <= int(b) <= 2099 and 2 <= abs(int(b) - 2019) <= 15  # a year moves a few years
+        if a == "1,500":  # its grouping kept where the new value has thousands
+            assert b.count(",") == (int(b.replace(",", "")) >= 1000) and 0.2 <= abs(int(b.replace(",", "")) - 1500) / 1500 <= 0.8
+        if a == "3.5":
+            assert b.endswith(".5")  # decimals kept, the whole part changed
+        if a == "200":
+            assert int(b) % 10 == 0 and 0.2 <= abs(int(b) - 200) / 200 <= 0.8  # round stays round, ≥ a fifth
+        seen.add(a)
+    assert seen == set(numbers)  # every number is a site
+    assert _edit("numswap", "hau", text, 7) == _edit("numswap", "hau", text, 7)
+    assert _edit("numswap", "hau", "Ana ruwa a Kano COVID-19 G7.") == "Ana ruwa a Kano COVID-19 G7."  # no number of its own
+
+
+def test_entityswap_replaces_a_name_by_another_of_the_same_kind():
+    from afroadv.perturb.entityswap import gazetteer_names
+
+    hau = get_language("hau")
+    places = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "place"}
+    persons = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "person"}
+    set_texts = ["Gwamnan ya ziyarci garin Daudawa jiya.", "Shugaba Bola Ahmed Tinubu ya isa Abuja."]
+    learned = {"Daudawa"}  # a place the set itself names after a cue (garin)
+    for seed in range(30):
+        out = _edit("entityswap", "hau", "Sun isa jihar Kano ranar Litinin.", seed, set_texts)
+        new = out.removeprefix("Sun isa jihar ").removesuffix(" ranar Litinin.")
+        assert new != "Kano" and new in places | learned, out
+        out = _edit("entityswap", "hau", "Malam Musa ya gana da Peter Obi a Abuja.", seed, set_texts)
+        assert out.count(" ") >= 7 and out != "Malam Musa ya gana da Peter Obi a Abuja."
+    person = _edit("entityswap", "hau", "Mun ga Peter Obi jiya.", 3, set_texts)
+    assert person.removeprefix("Mun ga ").removesuffix(" jiya.") in persons - {"Peter Obi"}
+    # never a name sharing a word with the record (Bola Ahmed Tinubu -> Tinubu is no change)
+    for seed in range(30):
+        out = _edit("entityswap", "hau", "Bola Ahmed Tinubu ya yi magana.", seed, set_texts)
+        assert "Tinubu" not in out and "Bola" not in out
+    assert load_recipe("entityswap").perturber(hau).n_sites("ruwa ya yi yawa a gari.") == 0
+
+
+# (language, sentence, its negation by the rule table in data/negation/<lang>.yaml)
+NEGATED = [
+    ("afr", "Die kos is goed.", "Die kos is nie goed nie."),
+    ("afr", "Hy het dit gisteraand gedoen.", "Hy het dit nie gisteraand gedoen nie."),  # nie after an object pronoun
+    ("afr", "Ek het gesê dat hy kom.", "Ek het nie gesê dat hy kom nie."),  # the second nie ends the clause
+    ("afr", "Sy sal hom.", "Sy sal hom nie."),  # one nie where the two would meet
+    ("hau", "Sun tafi kasuwa.", "Ba su tafi kasuwa ba."),
+    ("hau", "Ya zo jiya, amma bai tsaya ba.", "Bai zo jiya ba, amma bai tsaya ba."),
+    ("hau", "An kama shi a Kano.", "Ba a kama shi a Kano ba."),
+    ("hau", "Zai dawo gobe.", "Ba zai dawo gobe ba."),
+    ("hau", "Za su tafi Kano.", "Ba za su tafi Kano ba."),
+    ("hau", "Yana da kuɗi.", "Ba shi da kuɗi."),  # continuous + da: the independent pronoun
+    ("hau", "Suna zuwa makaranta kullum.", "Ba su zuwa makaranta kullum."),  # continuous: no final ba
+    ("hau", "Za su karɓi Naira 50,000 a wata.", "Ba za su karɓi Naira 50,000 a wata ba."),  # 50,000 is one number
+    ("swa", "Alisoma kitabu.", "Hakusoma kitabu."),  # past -li- -> -ku-
+    ("swa", "Wanasema Kiswahili.", "Hawasemi Kiswahili."),  # present: final -a -> -i
+    ("swa", "Nitakuja kesho.", "Sitakuja kesho."),  # future -ta- stays
+    ("swa", "Tumeona.", "Hatujaona."),  # perfect -me- -> -ja-
+    ("swa", "Alikuwa mgonjwa.", "Hakuwa mgonjwa."),  # monosyllabic: the ku- goes in the past
+    ("swa", "Anakula.", "Hali."),  # ... and in the present
+    ("swa", "Atakula.", "Hatakula."),  # ... but stays in the future
+    ("swa", "Ninakupenda.", "Sikupendi."),  # an object prefix stays
+]
+NOT_NEGATED = [
+    ("afr", "Is jy moeg?"),  # a question
+    ("afr", "Ek is nie moeg nie."),  # already negative
+    ("afr", "Ons ouers en onderwysers is moeg en honger."),  # the second nie would fall inside "moeg en honger"
+    ("afr", "Ek sien hom."),  # a lexical verb: outside the implemented subset
+    ("hau", "Buhari ya ce zai tafi."),  # reported speech: where the final ba goes is not checked
+    ("hau", "Wanda ya zo ya tafi."),  # a relative clause before the pronoun
+    ("hau", "Shi ne ya zo."),  # a focus construction (relative aspect)
+    ("hau", "Ta tafi kasuwa."),  # 3sg fem ta: also a preposition / linker, left out
+    ("swa", "Aliyekuja ni rafiki."),  # a relative verb form
+    ("swa", "Wanawake wazuri."),  # wana- of a noun is not a verb
+    ("swa", "Unapenda chai."),  # 2sg u- is also a noun-class prefix: left out
+]
+
+
+@pytest.mark.parametrize("lang,text,negated", NEGATED)
+def test_negation_follows_the_rule_table(lang, text, negated):
+    assert _edit("negation", lang, text) == negated
+
+
+@pytest.mark.parametrize("lang,text", NOT_NEGATED)
+def test_negation_leaves_sentences_no_rule_covers(lang, text):
+    p = load_recipe("negation").perturber(get_language(lang))
+    assert p.n_sites(text) == 0 and p.perturb_text(text, 0).text == text
+
+
+def test_negation_rule_files_cite_sources_and_refuse_other_languages():
+    import yaml
+
+    from afroadv.resources import data_dir
+
+    for code in ("afr", "hau", "swa"):
+        spec = yaml.safe_load((data_dir() / "negation" / f"{code}.yaml").read_text(encoding="utf-8"))
+        assert spec["sources"] and all(isinstance(s, str) and len(s) > 40 for s in spec["sources"])
+    assert load_recipe("negation").supported_languages() == ["afr", "hau", "swa"]
+    with pytest.raises(AfroadvError, match="no negation rules for kin"):
+        load_recipe("negation").perturber(get_language("kin"))
+
+
+def test_directional_sets_change_one_side_and_are_deterministic():
+    for recipe in ("numswap", "entityswap", "negation"):
+        a, b = generate("hau", recipe, limit=80), generate("hau", recipe, limit=80)
+        assert a.records == b.records and a.manifest == b.manifest
+        changed = [r for r in a.records if r["changed"]]
+        assert len(changed) >= 10, recipe
+        for r in changed:
+            assert (r["sentence1"] != r["orig_sentence1"]) != (r["sentence2"] != r["orig_sentence2"])
+            assert r["n_changed"] == 1 and r["n_eligible"] >= 1
+        assert a.manifest["recipe"]["expect"] == "decrease"
+        assert generate("hau", recipe, limit=80, seed=5).records != a.records

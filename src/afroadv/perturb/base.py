@@ -23,6 +23,7 @@ class Transformation:
     applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
     reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
     draws_from_set: ClassVar[bool] = False  # needs the set's own words (bind_set) before it can apply
+    sentence_level: ClassVar[bool] = False  # a sentence edit (perturb/sentence.py): one site per sentence, not words
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -71,7 +72,7 @@ class Transformation:
 
 def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
     # Import the modules that register kinds (kept here so recipe loading needs nothing else).
-    from afroadv.perturb import chars, codeswitch, diacritics, keyboard, lexsub, translit, wordswap  # noqa: F401
+    from afroadv.perturb import chars, codeswitch, diacritics, entityswap, keyboard, lexsub, negation, numswap, translit, wordswap  # noqa: F401,E501
 
     cls = TRANSFORMATIONS.get(kind)
     if cls is None:
