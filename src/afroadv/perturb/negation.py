@@ -26,7 +26,8 @@ from afroadv.perturb.sentence import SentenceEdit, Site, Tokens
 from afroadv.resources import data_dir
 from afroadv.text import match_case, nfc
 
-_CLAUSE_END = set(",;:.!?()[]\"“”«»–—…\n\t።፣፤؟،")
+_STRONG_END = set(";:.!?\"“”«»…\n\t።፧፨؟")  # always ends a clause
+_WEAK_END = set(",()[]–—፣፤،")  # ends one only when a clause follows (not inside a list: "malami, mata da yara")
 
 
 def _words(value) -> frozenset[str]:
@@ -53,6 +54,11 @@ class ClauseRules:
     subordinators: frozenset[str]
     blocked_after: frozenset[str]
     boundaries: frozenset[str]
+    clause_markers: frozenset[str]  # words that show a clause (a verb, a person-aspect pronoun)
+    prepositions: frozenset[str]  # a boundary word right after one is a noun (a lokacin: "at the time")
+    comma_needs_clause: bool  # a comma ends a clause only when a clause marker follows (else always)
+    fronted: frozenset[str]  # a clause opening with one puts its subject after the verb (inversion)
+    coordinators: frozenset[str]  # clause-initial words that do not count as its opening (maar, want)
     skip_questions: bool
 
 
@@ -101,7 +107,9 @@ def load_rules(code: str) -> tuple[ClauseRules | PrefixRules, str]:
                 {w: tuple(sorted(ts, key=lambda t: not t.next)) for w, ts in triggers.items()},
                 nfc(str(spec["final"])), bool(spec.get("collapse_final", False)), int(spec.get("max_before", 5)),
                 _words(spec.get("skip_after")), _words(spec.get("negative")), _words(spec.get("subordinators")),
-                _words(spec.get("blocked_after")), _words(spec.get("boundaries")), bool(spec.get("skip_questions", True)),
+                _words(spec.get("blocked_after")), _words(spec.get("boundaries")), _words(spec.get("clause_markers")),
+                _words(spec.get("prepositions")), bool(spec.get("comma_needs_clause", True)), _words(spec.get("fronted")),
+                _words(spec.get("coordinators")), bool(spec.get("skip_questions", True)),
             )  # fmt: skip
         elif kind == "verb_prefix":
             tenses = {}
@@ -145,19 +153,41 @@ class Negation(SentenceEdit):
 
     # --- clause rules (Afrikaans, Hausa) ---
 
-    def _clauses(self, toks: Tokens) -> list[tuple[int, int]]:
-        """(first, one past last) token of each clause: punctuation and clause-opening words divide them."""
+    def _clauses(self, toks: Tokens) -> list[tuple[int, int, bool]]:
+        """(first, one past last, ends at a comma or clause-opening word) token of each clause. Sentence punctuation always divides; a comma,
+        dash or bracket, or a clause-opening word (not right after a preposition), divides only when
+        a clause follows it — a clause marker before the next punctuation — so a list or an apposition
+        (kashe mutum 10 a ƙauyen Yasore, jihar Katsina) stays in its clause."""
         r, out, start = self.rules, [], 0
         folded = [t.casefold() for t in toks.tokens]
-        for i in range(1, len(folded)):
+        n = len(folded)
+        ends = []
+        for i in range(1, n):
             gap = toks.gap_before(i)
             if gap in (",", ".") and folded[i - 1].isdigit() and folded[i].isdigit():
-                continue  # 50,000 · 3.5: one number
-            if any(c in _CLAUSE_END for c in gap) or folded[i] in r.boundaries:
-                out.append((start, i))
-                start = i
+                ends.append(None)  # 50,000 · 3.5: one number
+            elif gap.startswith(".") and len(folded[i - 1]) == 1 and toks.tokens[i - 1].isupper():
+                ends.append(None)  # an initial (André P. Brink)
+            elif any(c in _STRONG_END for c in gap):
+                ends.append("strong")
+            elif any(c in _WEAK_END for c in gap):
+                ends.append("weak")
+            elif folded[i] in r.boundaries and folded[i - 1] not in r.prepositions:
+                ends.append("word")
+            else:
+                ends.append(None)
+        for i in range(1, n):
+            kind = ends[i - 1]
+            if kind is None:
+                continue
+            if kind == "word" or (kind == "weak" and r.comma_needs_clause):
+                stop = next((j for j in range(i + 1, n) if ends[j - 1] in ("strong", "weak")), n)
+                if not any(w in r.clause_markers for w in folded[i:stop]):
+                    continue
+            out.append((start, i, kind != "strong"))
+            start = i
         if folded:
-            out.append((start, len(folded)))
+            out.append((start, n, False))
         return out
 
     def _clause_sites(self, toks: Tokens) -> list[Site]:
@@ -167,7 +197,7 @@ class Negation(SentenceEdit):
             return []
         folded = [t.casefold() for t in toks.tokens]
         out = []
-        for first, end in self._clauses(toks):
+        for first, end, soft_end in self._clauses(toks):
             words = folded[first:end]
             if any(w in r.negative for w in words) or any(toks.protected(i) for i in range(first, end)):
                 continue
@@ -178,7 +208,14 @@ class Negation(SentenceEdit):
                 if found is None:
                     continue
                 blocked = any(w in r.blocked_after for w in folded[i + 1 : end])
-                if not blocked and (i + 1 < end or found.insert):  # a pronoun alone is not a clause to negate
+                # a subordinate clause after the verb may run on past a comma: where the negator closes is unsure
+                blocked = blocked or (soft_end and any(w in r.subordinators for w in folded[i + 1 : end]))
+                # the trigger is followed by its clause (a verb-final trigger is a subordinate clause's); after a
+                # fronted phrase (inversion: Op die vlak word verhale ...) only a pronoun subject may follow it
+                opening = next((j for j in range(first, i) if folded[j] not in r.coordinators), i)
+                inverted = opening < i and folded[opening] in r.fronted and folded[i + 1 : i + 2] != [] \
+                    and folded[i + 1] not in r.skip_after
+                if not blocked and i + 1 < end and not inverted:
                     out.append(Site(i, end, found))
                 break
         return out
@@ -198,7 +235,9 @@ class Negation(SentenceEdit):
         words[0] = match_case(words[0], t.replace) if t.replace else words[0]
         last_is_negator = False
         if t.insert:
-            at = 1 if len(words) < 2 or words[1].casefold() not in r.skip_after else 2
+            at = 1
+            while at < len(words) and words[at].casefold() in r.skip_after:
+                at += 1  # after the pronouns and sentence adverbs that precede the negator
             words.insert(at, t.insert)
             gaps.insert(at - 1, " ")
             last_is_negator = at == len(words) - 1

@@ -7,6 +7,7 @@ keeps the number's shape — digit grouping, decimals, leading zeros, round numb
 differs by at least a fifth of it (at least 1):
 - a year (1900–2099, four digits, no separators) moves 2–15 years, up or down;
 - 0–12 (counts, months, hours): another value in 1–12;
+- 13–31 (days of a month, ages, counts): another value in 1–31 at least 3 away (never "41 ga Maris");
 - a larger whole number: ± 20–80 %, rounded to its round unit (200 → 260, 1,000,000 → 1,400,000).
 Number words (Hausa biyu, Swahili mbili) are not changed: data/numbers lists them without values.
 """
@@ -30,8 +31,9 @@ def new_integer(n: int, width: int, rng: random.Random) -> int:
     if width == 4 and 1900 <= n <= 2099:
         step = 2 + int(rng.random() * 14)
         return n - step if rng.random() < 0.5 and n - step >= 1900 else n + step
-    if n <= 12:
-        others = [v for v in range(1, 13) if v != n] if n else list(range(1, 13))
+    if n <= 31:
+        top, gap = (12, 1) if n <= 12 else (31, 3)
+        others = [v for v in range(1, top + 1) if abs(v - n) >= gap]
         return others[int(rng.random() * len(others))]
     zeros = len(str(n)) - len(str(n).rstrip("0"))
     unit = 10 ** max(0, min(zeros, len(str(n)) - 2))  # keep two significant digits free to change
