@@ -329,3 +329,13 @@ def test_bad_dir_margin_is_one_line_and_exit_2(value, tmp_path):
         assert r.returncode == 2 and r.stderr.startswith("afroadv: error: ") and r.stderr.count("\n") == 1, r.stderr
         assert "--dir-margin" in r.stderr and "Traceback" not in r.stderr
         assert not (tmp_path / "r.json").exists() and not (tmp_path / "sw").exists()
+
+
+def test_attack_and_augmentation_refuse_directional_recipes():
+    from afroadv.attack.core import AttackSpace
+
+    for recipe in ("numswap", "wordswap"):
+        with pytest.raises(AfroadvError, match="directional test"):
+            AttackSpace.build(recipe, "hau")
+    with pytest.raises(AfroadvError, match="training augmentation cannot use it"):
+        load_recipe("negation").require_invariance("training augmentation")

@@ -34,6 +34,12 @@ SOURCES = [
      "CC-BY-SA-4.0 (derived from NTREX-128)", ""),
     ("numbers", "*.yaml", "afroadv (number words written for this project, reviewed)", "Apache-2.0", ""),
     ("names", "*.tsv", "afroadv (gazetteer written for this project, reviewed; sources in the build notes)", "Apache-2.0", ""),
+    ("names", "*.yaml", "afroadv (cue words before names of known kind, written for this project; sources in the file)",
+     "Apache-2.0", ""),
+    ("negation", "*.yaml", "afroadv (negation rules written for this project from the grammars each file cites; the "
+     "Swahili verb stems from the World Loanword Database)", "Apache-2.0 (swa.yaml verb list: CC-BY-4.0, WOLD)",
+     "Schadeberg, T. C. 2009. Swahili vocabulary. In M. Haspelmath and U. Tadmor (eds.), World Loanword Database. "
+     "Leipzig: Max Planck Institute for Evolutionary Anthropology."),
     ("lexicons/review", "*.tsv", "afroadv (reviewers' judgments of lexicon samples)", "Apache-2.0", ""),
     (".", "validation.json", "afroadv (registered validations of generated sets)", "Apache-2.0", ""),
     ("robust-xlt", "*", "https://github.com/uclanlp/Robust-XLT (counterfitted_neighbors.json, unchanged)", "Apache-2.0",

@@ -71,6 +71,14 @@ class Recipe:
             "transformations": [{"kind": s.kind, "weight": s.weight, "params": s.params} for s in self.steps],
         }
 
+    def require_invariance(self, use: str) -> Recipe:
+        """This recipe, if it keeps meaning: attacks and augmentation need the gold score to hold, and a
+        directional recipe (`expect: decrease`) changes meaning on purpose."""
+        if self.expect != "same":
+            raise AfroadvError(f"recipe {self.name!r} is a directional test (expect: {self.expect}): it changes meaning "
+                               f"on purpose, so {use} cannot use it; evaluate it with `afroadv evaluate`")
+        return self
+
     def supports(self, lang: Language) -> bool:
         return self.refusal(lang) is None
 
