@@ -339,3 +339,25 @@ def test_attack_and_augmentation_refuse_directional_recipes():
             AttackSpace.build(recipe, "hau")
     with pytest.raises(AfroadvError, match="training augmentation cannot use it"):
         load_recipe("negation").require_invariance("training augmentation")
+
+
+def test_written_directional_sets_evaluate_from_files_and_refuse_mteb_export(number_pairs, tmp_path):
+    import afroadv
+    from afroadv.export import export_set
+
+    path = tmp_path / "hau-numswap.jsonl"
+    afroadv.generate("hau", "numswap", dataset=str(number_pairs)).save(path)
+    doc = afroadv.evaluate(_angle_encoder, sets=[path], bootstrap=100)
+    (row,) = doc["results"]
+    assert row["expect"] == "decrease" and row["directional_pass_rate"] == 0.6
+    with pytest.raises(AfroadvError, match="directional set"):
+        export_set(path, "mteb", tmp_path / "mteb")
+    export_set(path, "mteb", tmp_path / "mteb-clean", clean=True)  # the clean pairs keep their gold
+
+
+def test_sides_either_changes_one_side_for_word_recipes_too():
+    gs = generate("hau", "charnoise", limit=60, sides="either")
+    changed = [r for r in gs.records if r["changed"]]
+    firsts = [r["sentence1"] != r["orig_sentence1"] for r in changed]
+    assert all(f != (r["sentence2"] != r["orig_sentence2"]) for f, r in zip(firsts, changed))
+    assert 0 < sum(firsts) < len(changed)
