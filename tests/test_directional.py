@@ -81,3 +81,283 @@ def test_expect_is_parsed_validated_and_defaults_to_same():
 def test_all_means_the_invariance_recipes_only():
     names = {r.name for r in recipes_for(get_language("hau"))}
     assert "charnoise" in names and "wordswap" not in names
+
+
+# --- the sentence edits, on hand-written sentences -------------------------------------------
+
+def _edit(recipe: str, lang: str, text: str, seed: int = 0, set_texts=()) -> str:
+    p = load_recipe(recipe).perturber(get_language(lang), set_texts=list(set_texts))
+    return p.perturb_text(text, seed).text
+
+
+def test_numswap_changes_one_number_clearly_and_nothing_else():
+    text = "Mutane 200 sun mutu a Kano a shekarar 2019, kuma COVID-19 ta kashe 1,500 cikin 3.5 miliyan."
+    numbers = ["200", "2019", "1,500", "3.5"]
+    seen = set()
+    for seed in range(40):
+        out = _edit("numswap", "hau", text, seed)
+        old, new = text.split(), out.split()
+        diff = [(a, b) for a, b in zip(old, new) if a != b]
+        assert len(old) == len(new) and len(diff) == 1, out
+        a, b = (w.rstrip(",.") for w in diff[0])
+        assert a in numbers and b != a and "COVID-19" in out and "Kano" in out
+        if a == "2019":
+            assert 1900 <= int(b) <= 2099 and 2 <= abs(int(b) - 2019) <= 15  # a year moves a few years
+        if a == "1,500":  # its grouping kept where the new value has thousands
+            assert b.count(",") == (int(b.replace(",", "")) >= 1000) and 0.2 <= abs(int(b.replace(",", "")) - 1500) / 1500 <= 0.8
+        if a == "3.5":
+            assert b.endswith(".5")  # decimals kept, the whole part changed
+        if a == "200":
+            assert int(b) % 10 == 0 and 0.2 <= abs(int(b) - 200) / 200 <= 0.8  # round stays round, ≥ a fifth
+        seen.add(a)
+    assert seen == set(numbers)  # every number is a site
+    assert _edit("numswap", "hau", text, 7) == _edit("numswap", "hau", text, 7)
+    assert _edit("numswap", "hau", "Ana ruwa a Kano COVID-19 G7.") == "Ana ruwa a Kano COVID-19 G7."  # no number of its own
+
+
+def test_entityswap_replaces_a_name_by_another_of_the_same_kind():
+    from afroadv.perturb.entityswap import gazetteer_names
+
+    hau = get_language("hau")
+    places = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "place"}
+    persons = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "person"}
+    set_texts = ["Gwamnan ya ziyarci garin Daudawa jiya.", "Shugaba Bola Ahmed Tinubu ya isa Abuja."]
+    learned = {"Daudawa"}  # a place the set itself names after a cue (garin)
+    for seed in range(30):
+        out = _edit("entityswap", "hau", "Sun isa jihar Kano ranar Litinin.", seed, set_texts)
+        new = out.removeprefix("Sun isa jihar ").removesuffix(" ranar Litinin.")
+        assert new != "Kano" and new in places | learned, out
+        out = _edit("entityswap", "hau", "Malam Musa ya gana da Peter Obi a Abuja.", seed, set_texts)
+        assert out.count(" ") >= 7 and out != "Malam Musa ya gana da Peter Obi a Abuja."
+    person = _edit("entityswap", "hau", "Mun ga Peter Obi jiya.", 3, set_texts)
+    assert person.removeprefix("Mun ga ").removesuffix(" jiya.") in persons - {"Peter Obi"}
+    # never a name sharing a word with the record (Bola Ahmed Tinubu -> Tinubu is no change)
+    for seed in range(30):
+        out = _edit("entityswap", "hau", "Bola Ahmed Tinubu ya yi magana.", seed, set_texts)
+        assert "Tinubu" not in out and "Bola" not in out
+    assert load_recipe("entityswap").perturber(hau).n_sites("ruwa ya yi yawa a gari.") == 0
+
+
+# (language, sentence, its negation by the rule table in data/negation/<lang>.yaml)
+NEGATED = [
+    ("afr", "Die kos is goed.", "Die kos is nie goed nie."),
+    ("afr", "Hy het dit gisteraand gedoen.", "Hy het dit nie gisteraand gedoen nie."),  # nie after an object pronoun
+    ("afr", "Ek het gesê dat hy kom.", "Ek het nie gesê dat hy kom nie."),  # the second nie ends the clause
+    ("afr", "Sy sal hom.", "Sy sal hom nie."),  # one nie where the two would meet
+    ("afr", "Dit kan ook bepaal word.", "Dit kan ook nie bepaal word nie."),  # nie after a sentence adverb
+    ("afr", "Hopelik het jy n eggenoot.", "Hopelik het jy nie n eggenoot nie."),  # inverted, pronoun subject
+    ("afr", "Die uitgawes is vrygestel, soos die Beetle.", "Die uitgawes is nie vrygestel nie, soos die Beetle."),
+    ("hau", "Sun tafi kasuwa.", "Ba su tafi kasuwa ba."),
+    ("hau", "Ya zo jiya, amma bai tsaya ba.", "Bai zo jiya ba, amma bai tsaya ba."),
+    ("hau", "An kama shi a Kano.", "Ba a kama shi a Kano ba."),
+    ("hau", "Zai dawo gobe.", "Ba zai dawo gobe ba."),
+    ("hau", "Za su tafi Kano.", "Ba za su tafi Kano ba."),
+    ("hau", "Yana da kuɗi.", "Ba shi da kuɗi."),  # continuous + da: the independent pronoun
+    ("hau", "Suna zuwa makaranta kullum.", "Ba su zuwa makaranta kullum."),  # continuous: no final ba
+    ("hau", "Za su karɓi Naira 50,000 a wata.", "Ba za su karɓi Naira 50,000 a wata ba."),  # 50,000 is one number
+    ("hau", "Sun sace malami, mata da yara a Zariya, jihar Kaduna.",  # a list and an apposition stay in the clause
+     "Ba su sace malami, mata da yara a Zariya, jihar Kaduna ba."),
+    ("hau", "Ya yi magana a lokacin da ya ke hira.", "Bai yi magana a lokacin da ya ke hira ba."),  # a lokacin: a noun
+    ("hau", "Bayan ya sayi fom, sanata Uba ya gana da su.", "Bayan ya sayi fom, sanata Uba bai gana da su ba."),
+    ("swa", "Alisoma kitabu.", "Hakusoma kitabu."),  # past -li- -> -ku-
+    ("swa", "Wanasema Kiswahili.", "Hawasemi Kiswahili."),  # present: final -a -> -i
+    ("swa", "Nitakuja kesho.", "Sitakuja kesho."),  # future -ta- stays
+    ("swa", "Tumeona.", "Hatujaona."),  # perfect -me- -> -ja-
+    ("swa", "Alikuwa mgonjwa.", "Hakuwa mgonjwa."),  # monosyllabic: the ku- goes in the past
+    ("swa", "Anakula.", "Hali."),  # ... and in the present
+    ("swa", "Atakula.", "Hatakula."),  # ... but stays in the future
+    ("swa", "Ninakupenda.", "Sikupendi."),  # an object prefix stays
+]
+NOT_NEGATED = [
+    ("afr", "Is jy moeg?"),  # a question
+    ("afr", "Ek is nie moeg nie."),  # already negative
+    ("afr", "Ons ouers en onderwysers is moeg en honger."),  # the second nie would fall inside "moeg en honger"
+    ("afr", "Ek sien hom."),  # a lexical verb: outside the implemented subset
+    ("afr", "Op 'n volgende vlak word verhale gedeel."),  # inverted with a noun subject: nie's place not checked
+    ("afr", "Lepels word gebruik wanneer daar gemeet, gemeng en geroer word."),  # verb-final: subordinate
+    ("afr", "Vir sy lewensverhaal het André P. Brink die titel gekies."),  # fronted phrase; P. is an initial
+    ("afr", "Hy kon dit nie sien nie, want dan het die sensors die film verbied."),  # want + fronted dan: inverted
+    ("hau", "Buhari ya ce zai tafi."),  # reported speech: where the final ba goes is not checked
+    ("hau", "Wanda ya zo ya tafi."),  # a relative clause before the pronoun
+    ("hau", "Shi ne ya zo."),  # a focus construction (relative aspect)
+    ("hau", "Ta tafi kasuwa."),  # 3sg fem ta: also a preposition / linker, left out
+    ("swa", "Aliyekuja ni rafiki."),  # a relative verb form
+    ("swa", "Wanawake wazuri."),  # wana- of a noun is not a verb
+    ("swa", "Unapenda chai."),  # 2sg u- is also a noun-class prefix: left out
+]
+
+
+@pytest.mark.parametrize("lang,text,negated", NEGATED)
+def test_negation_follows_the_rule_table(lang, text, negated):
+    assert _edit("negation", lang, text) == negated
+
+
+@pytest.mark.parametrize("lang,text", NOT_NEGATED)
+def test_negation_leaves_sentences_no_rule_covers(lang, text):
+    p = load_recipe("negation").perturber(get_language(lang))
+    assert p.n_sites(text) == 0 and p.perturb_text(text, 0).text == text
+
+
+def test_negation_rule_files_cite_sources_and_refuse_other_languages():
+    import yaml
+
+    from afroadv.resources import data_dir
+
+    for code in ("afr", "hau", "swa"):
+        spec = yaml.safe_load((data_dir() / "negation" / f"{code}.yaml").read_text(encoding="utf-8"))
+        assert spec["sources"] and all(isinstance(s, str) and len(s) > 40 for s in spec["sources"])
+    assert load_recipe("negation").supported_languages() == ["afr", "hau", "swa"]
+    with pytest.raises(AfroadvError, match="no negation rules for kin"):
+        load_recipe("negation").perturber(get_language("kin"))
+
+
+def test_directional_sets_change_one_side_and_are_deterministic():
+    for recipe in ("numswap", "entityswap", "negation"):
+        a, b = generate("hau", recipe, limit=80), generate("hau", recipe, limit=80)
+        assert a.records == b.records and a.manifest == b.manifest
+        changed = [r for r in a.records if r["changed"]]
+        assert len(changed) >= 10, recipe
+        for r in changed:
+            assert (r["sentence1"] != r["orig_sentence1"]) != (r["sentence2"] != r["orig_sentence2"])
+            assert r["n_changed"] == 1 and r["n_eligible"] >= 1
+        assert a.manifest["recipe"]["expect"] == "decrease"
+        assert generate("hau", recipe, limit=80, seed=5).records != a.records
+
+
+# --- evaluation: the pass rate, its CI, the report, the gate ----------------------------------
+
+def _angle_encoder(texts):
+    """A deterministic fake encoder: a sentence's embedding turns with the first number it holds, and
+    sentences starting with "Ba" (the pairs meant to fail) all get the same embedding."""
+    import numpy as np
+    import regex
+
+    out = []
+    for t in texts:
+        m = regex.search(r"\d+", t)
+        theta = 0.0 if t.startswith("Ba") or m is None else int(m.group()) / 1000
+        out.append([np.cos(theta), np.sin(theta)])
+    return np.array(out)
+
+
+@pytest.fixture()
+def number_pairs(tmp_path):
+    """10 identical-sentence pairs, each with one number: 6 the fake encoder sees, 4 it does not."""
+    path = tmp_path / "pairs.csv"
+    rows = ["id,sentence1,sentence2,score"]
+    for i in range(10):
+        s = f"{'Ba' if i < 4 else 'Mutane'} {100 + 37 * i} sun zo kasuwa."
+        rows.append(f"p{i},{s},{s},{i / 10}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_pass_rate_and_its_ci_are_computed_exactly(number_pairs, tmp_path):
+    import numpy as np
+
+    import afroadv
+    from afroadv.metrics import bootstrap_indices
+
+    doc = afroadv.evaluate(_angle_encoder, lang="hau", recipes="numswap", dataset=str(number_pairs), bootstrap=200,
+                           out=tmp_path / "r.json")
+    (row,) = [r for r in doc["results"] if r["recipe"] == "numswap"]
+    assert row["expect"] == "decrease" and row["n"] == 10 and row["n_pairs"] == 10 and row["dir_margin"] == 0
+    assert row["directional_pass_rate"] == 0.6  # the 6 pairs whose number the encoder sees
+    passed = np.array([0.0] * 4 + [1.0] * 6)
+    idx = bootstrap_indices(10, 200, 0)
+    lo, hi = np.percentile(passed[idx].mean(axis=1), [2.5, 97.5])
+    assert row["directional_pass_rate_ci"] == [round(lo, 4), round(hi, 4)]
+    assert not any(r["recipe"] == "clean" for r in doc["results"])  # only directional sets: no drop table rows
+    strict = afroadv.evaluate(_angle_encoder, lang="hau", recipes="numswap", dataset=str(number_pairs), bootstrap=200,
+                              dir_margin=2.0)
+    assert strict["results"][0]["directional_pass_rate"] == 0.0 and strict["manifest"]["dir_margin"] == 2.0
+
+    from afroadv.evaluate import format_table
+
+    assert "pass  60.0%" in format_table(doc)
+
+
+def test_directional_rows_on_bitext_and_next_to_drops(number_pairs):
+    import afroadv
+
+    doc = afroadv.evaluate(_angle_encoder, lang="swa", recipes="negation,charnoise", limit=60, bootstrap=100)
+    rows = {r["recipe"]: r for r in doc["results"]}
+    assert rows["negation"]["task"] == "bitext" and rows["negation"]["n"] > 0 and "drop" in rows["charnoise"]
+    assert 0 <= rows["negation"]["directional_pass_rate"] <= 1
+
+
+def test_report_gives_directional_sets_their_own_table(number_pairs, tmp_path):
+    import afroadv
+    from afroadv.report import build_report
+
+    afroadv.evaluate(_angle_encoder, lang="hau", recipes="charnoise,numswap", dataset=str(number_pairs), bootstrap=100,
+                     out=tmp_path / "r.json")
+    paths = build_report([tmp_path / "r.json"], tmp_path / "rep", ["md", "html", "csv", "parquet"])
+    md = paths["markdown"].read_text(encoding="utf-8")
+    section = md[md.index("## Directional tests (should change)"):]
+    assert "| numswap | _angle_encoder | 10 | 100.0% | 0 | 60.0% [" in section
+    assert "numswap" not in md[: md.index("## Directional")].split("## Semantic similarity")[1]  # not in the drop table
+    assert "Directional tests (should change)" in paths["html"].read_text(encoding="utf-8")
+    csv = paths["csv"].read_text(encoding="utf-8")
+    assert ",numswap,decrease,directional_pass_rate,10," in csv
+
+
+def test_check_fails_a_pass_rate_that_falls_beyond_its_limit(number_pairs, tmp_path):
+    import copy
+
+    import afroadv
+
+    base = afroadv.evaluate(_angle_encoder, lang="hau", recipes="numswap", dataset=str(number_pairs), bootstrap=100)
+    assert afroadv.check(base, base).passed
+    worse = copy.deepcopy(base)
+    worse["results"][0].update(directional_pass_rate=0.3, directional_pass_rate_ci=[0.1, 0.5])
+    result = afroadv.check(worse, base)
+    (cell,) = result.failed
+    assert cell.measure == "pass_rate" and cell.worse_by == pytest.approx(30.0)
+    slightly = copy.deepcopy(base)
+    slightly["results"][0].update(directional_pass_rate=0.57)  # 3 points: under the default limit of 5
+    assert afroadv.check(slightly, base).passed
+
+
+@pytest.mark.parametrize("value", ["abc", "-0.1", "nan", "3"])
+def test_bad_dir_margin_is_one_line_and_exit_2(value, tmp_path):
+    from conftest import run_cli_here
+
+    for args in (["evaluate", "--lang", "hau", "--recipe", "numswap", "--out", tmp_path / "r.json"],
+                 ["sweep", "--models", "tiny-xlmr", "--langs", "hau", "--recipes", "numswap", "--out", tmp_path / "sw"]):
+        r = run_cli_here(*args, "--dir-margin", value)
+        assert r.returncode == 2 and r.stderr.startswith("afroadv: error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert "--dir-margin" in r.stderr and "Traceback" not in r.stderr
+        assert not (tmp_path / "r.json").exists() and not (tmp_path / "sw").exists()
+
+
+def test_attack_and_augmentation_refuse_directional_recipes():
+    from afroadv.attack.core import AttackSpace
+
+    for recipe in ("numswap", "wordswap"):
+        with pytest.raises(AfroadvError, match="directional test"):
+            AttackSpace.build(recipe, "hau")
+    with pytest.raises(AfroadvError, match="training augmentation cannot use it"):
+        load_recipe("negation").require_invariance("training augmentation")
+
+
+def test_written_directional_sets_evaluate_from_files_and_refuse_mteb_export(number_pairs, tmp_path):
+    import afroadv
+    from afroadv.export import export_set
+
+    path = tmp_path / "hau-numswap.jsonl"
+    afroadv.generate("hau", "numswap", dataset=str(number_pairs)).save(path)
+    doc = afroadv.evaluate(_angle_encoder, sets=[path], bootstrap=100)
+    (row,) = doc["results"]
+    assert row["expect"] == "decrease" and row["directional_pass_rate"] == 0.6
+    with pytest.raises(AfroadvError, match="directional set"):
+        export_set(path, "mteb", tmp_path / "mteb")
+    export_set(path, "mteb", tmp_path / "mteb-clean", clean=True)  # the clean pairs keep their gold
+
+
+def test_sides_either_changes_one_side_for_word_recipes_too():
+    gs = generate("hau", "charnoise", limit=60, sides="either")
+    changed = [r for r in gs.records if r["changed"]]
+    firsts = [r["sentence1"] != r["orig_sentence1"] for r in changed]
+    assert all(f != (r["sentence2"] != r["orig_sentence2"]) for f, r in zip(firsts, changed))
+    assert 0 < sum(firsts) < len(changed)

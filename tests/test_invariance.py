@@ -211,8 +211,10 @@ def test_older_margin_only_results_still_load(tmp_path):
     assert "old-model.json carries invariance rows with only the raw cosine margin" in md
     assert "| hau | tweets | charnoise | old-m | 30 | 0.950 | 0.900 | – | – | – | 0.050 [0.040, 0.060] |" in md
     assert "| 50.0 [45.0, 55.0] | 90.0 [85.0, 95.0] (K=30) | 20.0 [15.0, 25.0] (wordswap, 9.0% of words) | – |" in md
-    csv = (tmp_path / "rep" / "report.csv").read_text(encoding="utf-8")
-    metrics = {line.split(",")[7] for line in csv.splitlines()[1:]}
+    import csv
+
+    with open(tmp_path / "rep" / "report.csv", encoding="utf-8", newline="") as f:
+        metrics = {row["metric"] for row in csv.DictReader(f)}
     assert metrics == {"cos_self", "cos_random", "margin", "invariance", "retrieval_at1", "control_invariance"}
 
 

@@ -97,6 +97,8 @@ def test_every_shipped_recipe_changes_text_in_every_language_it_claims():
                 from afroadv.lexicons.store import load_lexicon
                 lex_words = " ".join(sorted(load_lexicon(lang.lexicon).to_english)[:400])
                 texts = [samples[lang.script] + " " + lex_words] * 5
+            place = {"Latin": "Abuja", "Ethiopic": "አዲስ አበባ", "Arabic": "أكادير"}[lang.script]
+            texts.append(f"{samples[lang.script]} 12 {place}")  # a number and a place for the directional recipes
             p = recipe.perturber(lang, set_texts=texts)  # (wordswap draws from the set's words)
             changed = sum(p.perturb_text(t, i).text != nfc(t) for i, t in enumerate(texts))  # words or punctuation
             assert changed > 0, (recipe.name, code)

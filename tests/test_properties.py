@@ -3,6 +3,7 @@ words change, and the requested rate holds (up to rounding and the recipe's min_
 
 import math
 import random
+from collections import Counter
 import unicodedata
 
 import pytest
@@ -11,9 +12,11 @@ from hypothesis import strategies as st
 
 from afroadv.langs import get_language
 from afroadv.lexicons.store import load_lexicon
-from afroadv.perturb import list_recipes
+from afroadv.perturb import list_recipes, load_recipe
+from afroadv.perturb.sentence import Tokens
 from afroadv.text import ARABIC, ETHIOPIC, LATIN, WORD, char_script, nfc, segment, split_tokens
 
+SENTENCE_KINDS = {"numswap", "entityswap", "negation"}  # sentence edits: one site per sentence, checked apart
 GEEZ = st.characters(min_codepoint=0x1200, max_codepoint=0x137F)
 ARABIC_CH = st.characters(min_codepoint=0x0600, max_codepoint=0x06FF)
 LATIN_CH = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZɓɗƙƴẹọṣàáèéìíòóùú"))
@@ -24,6 +27,12 @@ PUNCT = st.sampled_from(list(".,;:!?'\"()-–«»።፣፤؟،") + ["@user", "#K
 
 PAIRS = [(r.name, code) for r in list_recipes() for code in r.supported_languages()
          if code in {"amh", "hau", "yor", "kin", "ary", "swa", "afr", "tir", "ibo", "eng"}]  # fmt: skip
+WORD_PAIRS = [(r, c) for r, c in PAIRS if not load_recipe(r).steps[0].kind in SENTENCE_KINDS]
+SENTENCE_PAIRS = [(r, c) for r, c in PAIRS if load_recipe(r).steps[0].kind in SENTENCE_KINDS]
+# words the directional recipes act on, so random text meets them: triggers, numbers, names and cues
+DIRECTIONAL_WORDS = st.sampled_from(["ya", "sun", "yana", "da", "za", "su", "ba", "is", "het", "dit", "nie", "kom",
+                                     "alisoma", "wanasema", "anakula", "Kano", "Abuja", "jihar", "Shugaba", "Musa",
+                                     "Nairobi", "12", "1,500", "2019", "3.5", "COVID-19", "አዲስ አበባ"])
 
 
 # the rest of a set, for recipes that draw words from it (wordswap): ordinary words of several scripts
@@ -45,12 +54,13 @@ def texts(code):
         EMOJI,
         st.text(max_size=4),  # anything at all, controls and surrogates excluded by hypothesis
         st.text(st.one_of(LATIN_CH, GEEZ, ARABIC_CH), min_size=2, max_size=8),  # mixed-script words (wሰላም)
+        DIRECTIONAL_WORDS,
     )
     sep = st.one_of(RTL_AND_SPACE, PUNCT)
     return st.lists(st.tuples(word, sep), max_size=25).map(lambda xs: "".join(a + b for a, b in xs))
 
 
-@pytest.mark.parametrize("recipe,code", PAIRS)
+@pytest.mark.parametrize("recipe,code", WORD_PAIRS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), rate=st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0]), seed=st.integers(0, 2**32))
 def test_recipe_properties(recipe, code, data, rate, seed):
@@ -94,11 +104,48 @@ def test_recipe_properties(recipe, code, data, rate, seed):
                 assert not any(char_script(c) == LATIN for c in new)
 
 
+@pytest.mark.parametrize("recipe,code", SENTENCE_PAIRS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rate=st.sampled_from([0.0, 0.5, 1.0]), seed=st.integers(0, 2**32))
+def test_sentence_edit_properties(recipe, code, data, rate, seed):
+    """numswap, entityswap and negation change what they are for — a number, a name, a clause's
+    polarity — at one site, and nothing else: no crash, NFC, the text outside the site unchanged,
+    URLs / @users / #hashtags untouched; numswap leaves every word, entityswap every number,
+    negation every number and every word but the one it negates (it only adds negators)."""
+    perturber = load_recipe(recipe).perturber(get_language(code), rate=rate, set_texts=SET_TEXTS)
+    text = data.draw(texts(code))
+    res = perturber.perturb_text(text, seed)
+    assert unicodedata.is_normalized("NFC", res.text)
+    assert res.n_eligible in (0, 1) and res.n_changed <= res.n_eligible and len(res.changes) == res.n_changed
+    before = Tokens.of(nfc(text))
+    if not res.changes:
+        assert res.text == nfc(text)
+        return
+    (start, old, new), = res.changes
+    prefix = "".join(before.parts[: 2 * start + 1])
+    assert nfc(text).startswith(prefix + old) and new != old
+    assert res.text == nfc(prefix + new + nfc(text)[len(prefix) + len(old):])
+    after = Tokens.of(res.text)
+    kept = lambda toks, keep: sorted(t for t in toks.tokens if keep(t))  # noqa: E731
+    protected = lambda t: t[:1] in "@#" or "://" in t or t.startswith("www.")  # noqa: E731
+    assert kept(before, protected) == kept(after, protected)
+    digits = lambda t: any(c.isdigit() for c in t)  # noqa: E731
+    if recipe == "numswap":
+        assert kept(before, lambda t: not digits(t)) == kept(after, lambda t: not digits(t))
+        assert all(c.isdigit() or c in ",." for c in old + new)
+    else:
+        assert kept(before, digits) == kept(after, digits)
+    if recipe == "negation":
+        gone = Counter(w.casefold() for w in before.tokens) - Counter(w.casefold() for w in after.tokens)
+        assert sum(gone.values()) <= 1  # only the negated pronoun / verb itself may be replaced
+
+
 @pytest.mark.parametrize("recipe", [r.name for r in list_recipes()])
 def test_empty_and_blank_text(recipe):
     r = next(x for x in list_recipes() if x.name == recipe)
     p = r.perturber(get_language(r.supported_languages()[0]), set_texts=SET_TEXTS)
-    for text in ("", " ", "\n", "😭😭", "12 34"):
+    numbers = ("12 34",) if recipe != "numswap" else ()  # (numswap is there to change them)
+    for text in ("", " ", "\n", "😭😭", *numbers):
         res = p.perturb_text(text, 0)
         assert res.text == nfc(text) and res.n_changed == 0
 

@@ -67,7 +67,8 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
              seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32,
              prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
              threads: int | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
-             retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True) -> dict:
+             retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True,
+             dir_margin: float = 0.0) -> dict:
     """The results document `afroadv evaluate` writes: clean and perturbed scores with bootstrap CIs.
 
     `model`: an alias, a folder, a hub id, a `SentenceTransformer` or `CrossEncoder` object, an
@@ -77,7 +78,9 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     embedding cache. Sets come from `lang` + `recipes` ('all': every recipe the language
     supports), or from files written by `generate`/`attack` (`sets`). `prompt` goes before every
     text the model sees (None: the model's own, e.g. e5's "query: "). `retrieval_k`: candidates of
-    invariance self-retrieval. `out` also writes the JSON."""
+    invariance self-retrieval. Directional sets (`expect: decrease`) give `directional_pass_rate`
+    rows: a changed pair passes when its similarity falls by at least `dir_margin`. `out` also writes
+    the JSON."""
     from afroadv.data.writers import check_destination
     from afroadv.evaluate import build_sets, check_evaluate_options, expand_recipes, read_sets, write_results
     from afroadv.evaluate import evaluate as run
@@ -86,7 +89,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
 
     if out is not None:
         check_destination(Path(out), "results file")
-    check_evaluate_options(bootstrap, seed, batch_size, threads, device, retrieval_k)
+    check_evaluate_options(bootstrap, seed, batch_size, threads, device, retrieval_k, dir_margin)
     check_prompt(prompt)
     models = list(model) if isinstance(model, (list, tuple)) else [model]
     if name is not None:
@@ -105,7 +108,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
         eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
-              prompt=prompt, retrieval_k=retrieval_k)
+              prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin)
     if out is not None:
         write_results(Path(out), doc)
     return doc

@@ -229,7 +229,7 @@ class Augmenter:
             raise AfroadvError("--langs only applies to --method codeswitch-aug")
         copy_langs = self.langs if self.method == "codeswitch-aug" else ("eng",)
         for name in self.recipes:
-            recipe = load_recipe(name)
+            recipe = load_recipe(name).require_invariance("training augmentation")
             for code in copy_langs:
                 lang = get_language(code)
                 if recipe.supports(lang):

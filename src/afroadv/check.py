@@ -13,6 +13,10 @@ own 0–100 scale (STS and ordinal Spearman ×100, bitext accuracy in %, invaria
   whose baseline row was written before the calibrated measure (only the raw cosine `margin`) is
   gated on margin ×100 when the results row has a margin too (with a note), and refused otherwise:
   the two measures differ, so refresh the baseline with --update-baseline.
+- a directional cell (a recipe with `expect: decrease`: numswap, entityswap, negation, wordswap): its
+  pass rate, the share of changed pairs whose similarity fell. *Worse by* = 100 × (baseline − new
+  rate), in percentage points; its limit is `max_pass_rate_decrease` (default 5 points; set it in the
+  thresholds file — it has no command-line flag) and rule 2 uses the pass rate's bootstrap CI.
 
 The regression rule (noise must not fail a build). A cell regresses when BOTH hold:
 
@@ -54,10 +58,11 @@ __all__ = ["CellCheck", "CheckResult", "Thresholds", "check", "format_check", "l
 CLEAN = "clean"
 SCORED = ("sts", "ordinal", "bitext")
 MATCH_FIELDS = ("model", "lang", "dataset", "recipe")
-LIMIT_KEYS = ("max_drop_increase", "max_clean_decrease", "min_clean")
-DEFAULT_LIMITS = {"max_drop_increase": 1.0, "max_clean_decrease": 1.0, "min_clean": None}
+LIMIT_KEYS = ("max_drop_increase", "max_clean_decrease", "min_clean", "max_pass_rate_decrease")
+DEFAULT_LIMITS = {"max_drop_increase": 1.0, "max_clean_decrease": 1.0, "min_clean": None, "max_pass_rate_decrease": 5.0}
 SET_FIELDS = ("input_sha256", "seed", "parameters", "lexicons", "split", "n", "task")
-MEASURE = {"drop": "drop", "clean": "clean score", "invariance": "invariance", "margin": "margin x100"}
+MEASURE = {"drop": "drop", "clean": "clean score", "invariance": "invariance", "margin": "margin x100",
+           "pass_rate": "pass rate %"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,7 +235,7 @@ class CellCheck:
     dataset: str
     recipe: str
     task: str
-    measure: str  # "drop" | "clean" | "invariance" | "margin" (an older baseline)
+    measure: str  # "drop" | "clean" | "invariance" | "margin" (an older baseline) | "pass_rate"
     baseline: float | None
     new: float | None
     new_ci: tuple[float, float] | None
@@ -352,7 +357,16 @@ def _cell(key, r: dict, b: dict, fields, limits: dict) -> CellCheck:
     if r["n"] != b["n"]:
         raise AfroadvError(f"cell {'/'.join(map(str, key))} has {r['n']} pairs in the results but {b['n']} in the baseline: "
                            "the sets differ (dataset, split or --limit)")
-    if task in SCORED and b["recipe"] == CLEAN:
+    if r["expect"] != b["expect"]:
+        raise AfroadvError(f"cell {'/'.join(map(str, key))} is expect: {b['expect']} in the baseline but "
+                           f"{r['expect']} in the results: a drop and a pass rate cannot be compared")
+    if b["expect"] == "decrease":  # a directional set: its pass rate, in points
+        measure = "pass_rate"
+        bv, nv = (None if v is None else 100 * v for v in (b["directional_pass_rate"], r["directional_pass_rate"]))
+        ci = r["directional_pass_rate_ci"]
+        ci = None if ci is None else (100 * ci[0], 100 * ci[1])
+        limit = limits["max_pass_rate_decrease"]
+    elif task in SCORED and b["recipe"] == CLEAN:
         measure, bv, nv, ci = "clean", b["score"], r["score"], r["score_ci"]
         limit = limits["max_clean_decrease"]
     elif task in SCORED:
@@ -500,7 +514,7 @@ def format_check(cr: CheckResult, *, all_cells: bool = False) -> str:
         lines.append(fmt(["-" * w for w in widths]))
         lines.extend(fmt(r) for r in body)
         lines.append("")
-        lines.append("worse by: drop increase, or clean score / invariance decrease, in points (0-100 scale). A cell fails when it is "
+        lines.append("worse by: drop increase, or clean score / invariance / directional pass-rate decrease, in points (0-100 scale). A cell fails when it is "
                      "worse by more than its limit AND the baseline value lies outside the new result's 95% CI, or its clean "
                      "score is under --min-clean.")
     return "\n".join(lines)

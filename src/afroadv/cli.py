@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -146,6 +146,7 @@ def evaluate(
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
     retrieval_k: int = typer.Option(100, "--retrieval-k", help="Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."),
+    dir_margin: float = typer.Option(0.0, "--dir-margin", help=DIR_MARGIN_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
@@ -166,7 +167,7 @@ def evaluate(
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
               batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
-              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False)
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False, dir_margin=dir_margin)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
 
@@ -342,6 +343,7 @@ def sweep(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
+    dir_margin: float = typer.Option(0.0, "--dir-margin", help=DIR_MARGIN_HELP),
 ):
     """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
 
@@ -353,7 +355,7 @@ def sweep(
 
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
                        limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
-                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt)
+                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")

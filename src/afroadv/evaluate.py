@@ -24,7 +24,7 @@ from afroadv.data.pairs import Pair
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
+from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import Language, get_language
 from afroadv.metrics import (
@@ -69,13 +69,15 @@ class EvalSet:
     word_rate: float | None = None  # words changed / words, over the whole set (None: the set has no counts)
     n_words: int = 0  # words of the sentences the recipe touched (the word_rate's denominator)
     control: "EvalSet | None" = None  # invariance sets: the wordswap control at this set's word_rate
+    expect: str = "same"  # the recipe's: same (invariance, a drop) or decrease (directional, a pass rate)
+    changed: list[bool] = field(default_factory=list)  # per pair: did the recipe change it (directional: eligible)
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.lang, self.dataset, self.task)
 
 
-def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict) -> EvalSet:
+def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict, expect: str = "same") -> EvalSet:
     n = len(records)
     counted = all("n_words" in r and "n_changed" in r for r in records)
     words = sum(r["n_words"] for r in records) if counted else 0
@@ -93,6 +95,8 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
         provenance=provenance,
         word_rate=sum(r["n_changed"] for r in records) / words if words else None,
         n_words=words,
+        expect=expect,
+        changed=[bool(r["changed"]) for r in records],
     )
 
 
@@ -126,7 +130,7 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
             "input_sha256": pairs_sha256(pairs),
             "split": ds.split,
         }
-        s = _from_records(records, language.code, ds.name, provenance)
+        s = _from_records(records, language.code, ds.name, provenance, p.recipe.expect)
         s.validation = row_validation(lookup_validation(_generator_manifest(s)))
         add_control(s, language, ds, pairs, seed)
         sets.append(s)
@@ -199,7 +203,10 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
         dataset = (manifest.get("dataset") or {}).get("name") or path.stem
         provenance = {"file": path.name, "recipe": manifest.get("recipe"), "seed": manifest.get("seed"),
                       "input_sha256": manifest.get("input_sha256"), "lexicons": manifest.get("lexicons")}
-        s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance)
+        expect = (manifest.get("recipe") or {}).get("expect", "same")
+        if expect not in ("same", "decrease"):
+            raise AfroadvError(f"{manifest_path(path)}: recipe expect must be same or decrease, got {expect!r}")
+        s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance, expect)
         s.validation = _set_validation(path, manifest)
         if s.task == "invariance":  # the control is drawn on the set's own originals, under the set's seed
             pairs = [Pair(r["source_id"], r["lang"], r["task"], r["orig_sentence1"], r["orig_sentence2"]) for r in records]
@@ -367,6 +374,33 @@ def _invariance_rows(scorer, sets, base, n_boot, seed, retrieval_k: int = RETRIE
     return rows
 
 
+def directional_pass(clean: np.ndarray, perturbed: np.ndarray, margin: float) -> np.ndarray:
+    """Per pair: did the predicted similarity fall, by at least `margin` (a pair that did not move fails)?"""
+    fall = clean - perturbed
+    return (fall > 0) & (fall >= margin)
+
+
+def _directional_rows(scorer, sets, base, n_boot, seed, margin):
+    """A directional (`expect: decrease`) set: the share of the pairs the recipe changed whose
+    predicted similarity fell by at least `margin`, with a bootstrap CI over those pairs (STS and
+    bitext alike: a bitext pair's similarity is its sentence's with its translation)."""
+    rows = []
+    for s in sets:
+        eligible = [i for i, c in enumerate(s.changed) if c]
+        row = {**base, "recipe": s.recipe, "expect": "decrease", "n": len(eligible), "n_pairs": len(s.ids),
+               "dir_margin": margin, "directional_pass_rate": None, "directional_pass_rate_ci": None,
+               "mean_similarity_drop": None, "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share),
+               "validation": s.validation}  # fmt: skip
+        if eligible:
+            c = scorer.pair_scores([s.clean[i] for i in eligible])
+            p = scorer.pair_scores([s.perturbed[i] for i in eligible])
+            passed = directional_pass(c, p, margin).astype(float)
+            row.update(directional_pass_rate=_r(passed.mean()), mean_similarity_drop=_r((c - p).mean()),
+                       directional_pass_rate_ci=_ci(mean_ci(passed, n_boot, seed)))
+        rows.append(row)
+    return rows
+
+
 def _model_params(encoder, resolved) -> int | None:
     if resolved.params:
         return int(resolved.params)
@@ -382,11 +416,11 @@ def _say(msg: str) -> None:
 
 
 def check_evaluate_options(n_boot: int, seed: int, batch_size: int, threads: int | None, device: str | None,
-                           retrieval_k: int = RETRIEVAL_K) -> tuple:
+                           retrieval_k: int = RETRIEVAL_K, dir_margin: float = 0.0) -> tuple:
     """evaluate's numeric options, checked (the CLI calls this before generating any set)."""
     return (check_count(n_boot, "--bootstrap", minimum=MIN_BOOTSTRAP), check_seed(seed), check_count(batch_size, "--batch-size"),
             None if threads is None else check_count(threads, "--threads"), check_device(device),
-            check_count(retrieval_k, "--retrieval-k", minimum=2))
+            check_count(retrieval_k, "--retrieval-k", minimum=2), check_dir_margin(dir_margin))
 
 
 def _model_names(models: list) -> list[str]:
@@ -415,19 +449,20 @@ def evaluate(
     threads: int | None = None,
     prompt: str | None = None,
     retrieval_k: int = RETRIEVAL_K,
+    dir_margin: float = 0.0,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
 
     A model is a name (alias, folder, hub id) or an in-memory encoder (models/inmemory.py).
     `prompt` is prepended to every text a model sees (None: each model's own default, e.g. e5's
     "query: "); `threads` sets torch's CPU threads (None: torch's default); `retrieval_k`: candidates
-    of invariance self-retrieval. `quiet` drops the log lines; progress bars show whenever stderr is a
-    terminal (afroadv.progress)."""
+    of invariance self-retrieval. `dir_margin`: how much a directional set's pair must fall to pass.
+    `quiet` drops the log lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
     from afroadv.models.inmemory import as_model, is_in_memory
 
-    n_boot, seed, batch_size, threads, device, retrieval_k = check_evaluate_options(n_boot, seed, batch_size, threads, device,
-                                                                                    retrieval_k)
+    n_boot, seed, batch_size, threads, device, retrieval_k, dir_margin = check_evaluate_options(
+        n_boot, seed, batch_size, threads, device, retrieval_k, dir_margin)
     prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
@@ -468,7 +503,14 @@ def evaluate(
             fn = {"sts": _sts_rows, "ordinal": _sts_rows, "bitext": _bitext_rows, "invariance": _invariance_rows}.get(task)
             if fn is None:
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
-            results.extend(fn(scorer, group, base, n_boot, seed, retrieval_k=retrieval_k))
+            same = [s for s in group if s.expect == "same"]
+            directional = [s for s in group if s.expect == "decrease"]
+            if directional and task == "invariance":
+                raise AfroadvError(f"directional recipe {directional[0].recipe!r} needs pairs (STS or bitext); "
+                                   f"{dataset} is unpaired text")  # fmt: skip
+            if same:
+                results.extend(fn(scorer, same, base, n_boot, seed, retrieval_k=retrieval_k))
+            results.extend(_directional_rows(scorer, directional, base, n_boot, seed, dir_margin))
         info = {"model": name, **identity, "fingerprint": encoder.fingerprint, "params": params,
                 "kind": encoder.kind if rm is None else rm.kind, "prompt": encoder.prefix,
                 "seconds": round(time.perf_counter() - t0, 2), "texts_encoded": getattr(encoder, "texts_encoded", None),
@@ -481,8 +523,10 @@ def evaluate(
         "seed": seed,
         "bootstrap": {"n": n_boot, "ci": 0.95, "paired": True},
         **({"retrieval_k": retrieval_k} if any(s.task == "invariance" for s in sets) else {}),
+        "dir_margin": dir_margin,
         "models": model_info,
-        "sets": [{"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "n": len(s.ids), **s.provenance}
+        "sets": [{"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "expect": s.expect,
+                  "n": len(s.ids), **s.provenance}
                  for s in sets],
         "seconds": round(time.perf_counter() - start, 2),
     }
@@ -514,6 +558,12 @@ def format_table(doc: dict) -> str:
     """A plain-text table of the results for the terminal."""
     lines = []
     for r in doc["results"]:
+        if r.get("expect") == "decrease":
+            rate, ci = r["directional_pass_rate"], r["directional_pass_rate_ci"]
+            val = "pass     –" if rate is None else f"pass {100 * rate:5.1f}% [{100 * ci[0]:5.1f}, {100 * ci[1]:5.1f}]"
+            lines.append(f"{r['model']:<14} {r['lang']:<4} {r['dataset']:<8} {r['recipe']:<12} n={r['n']:<5} {val}"
+                         f"  (similarity should fall by ≥ {r['dir_margin']:g})")
+            continue
         if r["task"] in ("sts", "ordinal"):
             val = f"spearman {_num(r['spearman'], 6, 2)}"
         elif r["task"] == "bitext":

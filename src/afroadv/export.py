@@ -99,7 +99,12 @@ def _write_hf(tmp: Path, records: list[dict], manifest: dict, info: dict) -> Non
 
 
 def mteb_metadata(records: list[dict], manifest: dict, info: dict) -> dict:
-    """What an MTEB custom STS task needs besides the pairs: name, languages, score range, split."""
+    """What an MTEB custom STS task needs besides the pairs: name, languages, score range, split.
+    A directional set's gold scores are its clean pairs' (the changed pairs should score lower): refused."""
+    if not info["clean"] and (manifest.get("recipe") or {}).get("expect") == "decrease":
+        raise AfroadvError(f"{info['set']} is a directional set (expect: decrease): its gold scores are the clean "
+                           "pairs', so an MTEB STS task would score changed pairs against them; evaluate it with "
+                           "`afroadv evaluate --sets`, or export the clean pairs (--clean)")
     scale = (manifest.get("dataset") or {}).get("score_scale") or [0.0, 1.0]
     lang, recipe, dataset = info["lang"], info["recipe"], info["dataset"] or Path(info["set"]).stem
     return {
@@ -122,12 +127,12 @@ def _write_mteb(tmp: Path, records: list[dict], manifest: dict, info: dict) -> N
     if info["task"] != "sts" or any(r["score"] is None for r in records):
         raise AfroadvError(f"{info['set']} is a {info['task']} set without gold scores; MTEB STS tasks need them "
                            "(export it with --format hf)")
+    metadata = mteb_metadata(records, manifest, info)
     with open(tmp / MTEB_DATA, "w", encoding="utf-8", newline="\n") as f:
         for r in records:
             f.write(dumps_record({"id": r["id"], "sentence1": r["sentence1"], "sentence2": r["sentence2"],
                                   "score": float(r["score"])}) + "\n")
-    (tmp / "mteb_task.json").write_text(json.dumps(mteb_metadata(records, manifest, info), indent=2,
-                                                   ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp / "mteb_task.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 @contextmanager

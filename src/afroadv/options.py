@@ -49,6 +49,12 @@ def check_float(value, name: str, *, low: float | None = None, high: float | Non
     return v
 
 
+def check_dir_margin(value, name: str = "--dir-margin") -> float:
+    """How much a directional pair's predicted similarity must fall to pass: a number in [0, 2]
+    (cosines and similarity scores move within 2)."""
+    return check_float(value, name, low=0.0, high=2.0)
+
+
 def check_device(value: str | None, name: str = "--device", *, here: bool = True) -> str | None:
     """None (pick one), or a device torch knows — and, with `here`, that this machine has: cpu,
     cuda, cuda:N, mps (a sweep's cells may run on other machines' GPUs: it checks the name only)."""
@@ -97,5 +103,7 @@ TRUST_REMOTE_CODE_HELP = ("Allow a model's own Python code (a folder's or a hub 
                           "only for models you trust.")
 ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which can run code when loaded; only for "
                      "models you trust (safetensors are used whenever present).")
+DIR_MARGIN_HELP = ("Directional recipes (expect: decrease — numswap, entityswap, negation, wordswap): a changed pair passes "
+                   "when its predicted similarity falls by more than 0 and by at least this much (0 to 2; default 0).")
 PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
                "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")

@@ -76,12 +76,14 @@ class Cell:
     trust_remote_code: bool = False
     allow_pickle: bool = False
     prompt: str | None = None  # None: the model's own
+    dir_margin: float = 0.0  # how much a directional pair must fall to pass
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
         return {"model": self.model, "fingerprint": self.fingerprint, "lang": self.lang, "recipes": list(self.recipes),
                 "dataset": self.dataset, "split": self.split, "seed": self.seed, "limit": self.limit,
-                "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt})}
+                "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt}),
+                **({"dir_margin": self.dir_margin} if self.dir_margin else {})}
 
     @property
     def label(self) -> str:
@@ -102,12 +104,12 @@ def _say(msg: str) -> None:
 def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, dataset: str | None = None, split: str = "test",
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
                kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
-               prompt: str | None = None) -> list[Cell]:
+               prompt: str | None = None, dir_margin: float = 0.0) -> list[Cell]:
     """Validate the whole grid up front (models, languages, recipes) and return its cells."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
     from afroadv.metrics import MIN_BOOTSTRAP
-    from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
+    from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
     from afroadv.models import resolve_model
     from afroadv.perturb.recipe import load_recipe, recipes_for
 
@@ -118,7 +120,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
         raise AfroadvError("no language given (--langs hau,kin)")
     if not recipes:
         raise AfroadvError("no recipe given (--recipes charnoise,codeswitch or all)")
-    seed, limit, prompt = check_seed(seed), check_limit(limit), check_prompt(prompt)
+    seed, limit, prompt, dir_margin = check_seed(seed), check_limit(limit), check_prompt(prompt), check_dir_margin(dir_margin)
     bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
     batch_size, device = check_count(batch_size, "--batch-size"), check_device(device, here=False)
     languages = list({lang.code: lang for lang in (get_language(x) for x in langs)}.values())
@@ -148,7 +150,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
             cells.append(Cell(model=m, lang=lang.code, recipes=given, recipe_names=names, dataset=dataset, split=split,
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
                               batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
-                              allow_pickle=allow_pickle, prompt=prompt))
+                              allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin))
     return cells
 
 
@@ -159,7 +161,7 @@ def run_cell(cell: Cell) -> dict:
     sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
                    trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
-                   quiet=True, prompt=cell.prompt)
+                   quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin)
     doc["manifest"]["sweep_cell"] = cell.spec()
     return doc
 

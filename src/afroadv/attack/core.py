@@ -169,7 +169,7 @@ class AttackSpace:
     @classmethod
     def build(cls, recipe: str | Recipe, lang: str | Language, **kwargs) -> AttackSpace:
         """A recipe by name (or YAML path) and a language code, with the attack's protections added."""
-        rec = load_recipe(recipe) if isinstance(recipe, str) else recipe
+        rec = (load_recipe(recipe) if isinstance(recipe, str) else recipe).require_invariance("an attack")
         language = get_language(lang) if isinstance(lang, str) else lang
         protect = tuple(dict.fromkeys((*rec.protect, *ATTACK_PROTECT)))
         return cls(replace(rec, protect=protect).perturber(language), **kwargs)

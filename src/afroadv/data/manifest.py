@@ -41,6 +41,12 @@ SOURCES = [
     ("orthography", "*.yaml", "afroadv (non-standard spellings with counts measured on AfriSenti dev tweets: "
      "python -m afroadv.build.orthography)", "Apache-2.0", ""),
     ("names", "*.tsv", "afroadv (gazetteer written for this project, reviewed; sources in the build notes)", "Apache-2.0", ""),
+    ("names", "*.yaml", "afroadv (cue words before names of known kind, written for this project; sources in the file)",
+     "Apache-2.0", ""),
+    ("negation", "*.yaml", "afroadv (negation rules written for this project from the grammars each file cites; the "
+     "Swahili verb stems from the World Loanword Database)", "Apache-2.0 (swa.yaml verb list: CC-BY-4.0, WOLD)",
+     "Schadeberg, T. C. 2009. Swahili vocabulary. In M. Haspelmath and U. Tadmor (eds.), World Loanword Database. "
+     "Leipzig: Max Planck Institute for Evolutionary Anthropology."),
     ("lexicons/review", "*.tsv", "afroadv (reviewers' judgments of lexicon samples)", "Apache-2.0", ""),
     (".", "validation.json", "afroadv (registered validations of generated sets)", "Apache-2.0", ""),
     ("robust-xlt", "*", "https://github.com/uclanlp/Robust-XLT (counterfitted_neighbors.json, unchanged)", "Apache-2.0",

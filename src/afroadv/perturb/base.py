@@ -24,6 +24,7 @@ class Transformation:
     reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
     styles_gaps: bool = False  # restyle_gaps rewrites punctuation (an instance may set it from its data)
     draws_from_set: ClassVar[bool] = False  # needs the set's own words (bind_set) before it can apply
+    sentence_level: ClassVar[bool] = False  # a sentence edit (perturb/sentence.py): one site per sentence, not words
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -79,7 +80,8 @@ class Transformation:
 def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
     # Import the modules that register kinds (kept here so recipe loading needs nothing else).
     from afroadv.perturb import (  # noqa: F401
-        arabizi, chars, codeswitch, diacritics, homophones, keyboard, lexsub, orthography, translit, wordswap,
+        arabizi, chars, codeswitch, diacritics, entityswap, homophones, keyboard, lexsub, negation, numswap,
+        orthography, translit, wordswap,
     )
 
     cls = TRANSFORMATIONS.get(kind)

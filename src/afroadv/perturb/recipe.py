@@ -22,6 +22,7 @@ from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED,
 from afroadv.perturb.analysis import bound as bound_token
 from afroadv.perturb.base import Transformation, build_transformation
 from afroadv.perturb.rng import Draws, draw, draw_bits, stream_keys
+from afroadv.perturb.sentence import Site, Tokens
 from afroadv.resources import recipes_dir
 from afroadv.text import anchor_names, ends_sentence, has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
 from afroadv.words import TextContext, word_classes
@@ -37,7 +38,7 @@ PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "n
 # data a recipe needs for a language; the last three say why not through `refusal(lang)` in their module
 DATA_REFUSALS = {"arabizi": "afroadv.perturb.arabizi", "geez_rows": "afroadv.perturb.homophones",
                  "orthography": "afroadv.perturb.orthography"}
-REQUIREMENTS = {"keyboard", "lexicon", "variants", *DATA_REFUSALS}
+REQUIREMENTS = {"keyboard", "lexicon", "variants", "negation", *DATA_REFUSALS}
 WHOLE = 1 << 31  # `min_words: all`: a touched text has every eligible word rewritten, so rate is a share of texts
 
 
@@ -75,6 +76,14 @@ class Recipe:
             "transformations": [{"kind": s.kind, "weight": s.weight, "params": s.params} for s in self.steps],
         }
 
+    def require_invariance(self, use: str) -> Recipe:
+        """This recipe, if it keeps meaning: attacks and augmentation need the gold score to hold, and a
+        directional recipe (`expect: decrease`) changes meaning on purpose."""
+        if self.expect != "same":
+            raise AfroadvError(f"recipe {self.name!r} is a directional test (expect: {self.expect}): it changes meaning "
+                               f"on purpose, so {use} cannot use it; evaluate it with `afroadv evaluate`")
+        return self
+
     def supports(self, lang: Language) -> bool:
         return self.refusal(lang) is None
 
@@ -92,6 +101,12 @@ class Recipe:
             floor = min((float(s.params.get("min_lexicon_precision", MIN_LEXICON_PRECISION)) for s in self.steps
                          if s.kind == "codeswitch"), default=0.0)  # fmt: skip
             why = lexicon_refusal(lang, floor)
+            if why:
+                return why
+        if "negation" in self.requires:
+            from afroadv.perturb.negation import negation_refusal
+
+            why = negation_refusal(lang)
             if why:
                 return why
         if "variants" in self.requires:
@@ -347,8 +362,13 @@ class Perturber:
         self.context = context
         built = [(build_transformation(s.kind, lang, s.params), s.weight) for s in recipe.steps]
         self.transformations: list[tuple[Transformation, float]] = [(t, w) for t, w in built if w > 0]
-        self.reads_record = any(t.draws_from_set for t, _ in self.transformations)
-        if self.reads_record and set_texts is None:
+        self.sentence_edits = [t for t, _ in self.transformations if t.sentence_level]
+        if self.sentence_edits and len(self.sentence_edits) != len(self.transformations):
+            raise AfroadvError(f"recipe {recipe.name!r} mixes sentence edits ({', '.join(t.kind for t in self.sentence_edits)}) "
+                               "with word transformations; a recipe is one or the other")  # fmt: skip
+        draws_from_set = any(t.draws_from_set for t, _ in self.transformations)
+        self.reads_record = draws_from_set or bool(self.sentence_edits)  # they avoid the record's own words
+        if draws_from_set and set_texts is None:
             raise AfroadvError(f"recipe {recipe.name!r} draws words from the rest of a set: use it on a whole set "
                                "(generate, evaluate), not on single texts")  # fmt: skip
         protect = set(recipe.protect)
@@ -370,7 +390,10 @@ class Perturber:
         self.gap_stylers = [t for t, _ in self.transformations if t.styles_gaps]
         self._batch_kernel = False  # not built yet
         self.set_words = None
-        if self.reads_record:
+        for t in self.sentence_edits:
+            if t.learns_from_set and set_texts is not None:
+                t.learn_set([nfc(x) for x in set_texts])
+        if draws_from_set:
             from afroadv.perturb.wordswap import SetWords
 
             self.set_words = SetWords.count(self._rewritable_words(set_texts))
@@ -542,6 +565,8 @@ class Perturber:
         the chosen words by sort key, each edited from its own block of the stream `key`. `anchor`
         is the untouched other side of a bitext pair (translit spells names as it does); `own` the
         record's words, which a transformation drawing from the set never brings in."""
+        if self.sentence_edits:
+            return self.edit_sentence(text, key, side, self.recipe.rate if rate is None else rate, own)
         a = self.analyser.analyse(text)
         m = a.n_eligible
         base = side_base(side)
@@ -568,6 +593,30 @@ class Perturber:
         if changes and self.rewrites_gaps:
             out = self.rewrite_gaps(out)
         return TextResult(self.restyle_gaps(nfc(out), key, side, rate), a.n_words, m, tuple(changes))
+
+    def sentence_sites(self, text: str) -> list[tuple[Transformation, Site]]:
+        """Every place a sentence edit of this recipe could change the (NFC) text, in text order per edit."""
+        toks = Tokens.of(nfc(text))
+        return [(t, s) for t in self.sentence_edits for s in t.sites(toks)]
+
+    def edit_sentence(self, text: str, key: int, side: int, rate: float, own: frozenset[str]) -> TextResult:
+        """The rule for sentence edits: a text with at least one site is edited with probability
+        `rate` (draw side_base), at one site (draw side_base + 1), from the block at EDIT_SLOT. It
+        counts as one eligible unit and, when changed, one change — so the realised rate is the
+        share of eligible sentences changed."""
+        text = nfc(text)
+        n_words = self.analyse(text).n_words
+        sites = self.sentence_sites(text)
+        base = side_base(side)
+        if not sites or draw(key, base) >= rate:
+            return TextResult(text, n_words, int(bool(sites)), ())
+        t, site = sites[int(draw(key, base + 1) * len(sites))]
+        toks = Tokens.of(text)
+        new = t.edit(toks, site, Draws(key, base + EDIT_SLOT), own)
+        old = toks.span(site.start, site.end)
+        if new is None or nfc(new) == old:
+            return TextResult(text, n_words, 1, ())
+        return TextResult(nfc(toks.replaced(site.start, site.end, new)), n_words, 1, ((site.start, old, nfc(new)),))
 
     def rewrite_gaps(self, text: str) -> str:
         """Every transformation's `rewrite_gap` on the text between words (translit's punctuation)."""
@@ -601,8 +650,8 @@ class Perturber:
         return self.recipe.sides in ("both", "first", "either"), self.recipe.sides in ("both", "second", "either")
 
     def n_sites(self, text: str) -> int:
-        """How many places of a text the recipe could change (its eligible words)."""
-        return self.analyse(text).n_eligible
+        """How many places of a text the recipe could change (its eligible words, or its sentence-edit sites)."""
+        return len(self.sentence_sites(text)) if self.sentence_edits else self.analyse(text).n_eligible
 
     def pick_side(self, pair: Pair, key: int) -> tuple[bool, bool]:
         """`sides: either` for a pair with two rewritable sides: the one side to change — a coin

@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Callable
 
 from afroadv.perturb.base import Transformation, register
 from afroadv.text import match_case
@@ -29,21 +30,26 @@ class SetWords:
     cumulative: tuple[int, ...] = ()
 
     @classmethod
-    def count(cls, words) -> SetWords:
-        counts = Counter(w.casefold() for w in words)
+    def count(cls, words, fold: bool = True) -> SetWords:
+        """The pool of `words` (casefolded unless fold=False: names keep their spelling)."""
+        counts = Counter(w.casefold() for w in words) if fold else Counter(words)
         ordered = tuple(sorted(counts))
         return cls(ordered, tuple(accumulate(counts[w] for w in ordered)))
 
     def draw(self, u: float, own: frozenset[str]) -> str | None:
         """The word at token position u × total, or the next word in sorted order (cyclically) that
         is not one of `own`; None when the pool holds only `own` words."""
+        return self.draw_where(u, lambda w: w not in own)
+
+    def draw_where(self, u: float, ok: Callable[[str], bool]) -> str | None:
+        """`draw` with any test of the word."""
         if not self.words:
             return None
         n = len(self.words)
         start = bisect_right(self.cumulative, int(u * self.cumulative[-1]))
         for step in range(n):
             w = self.words[(start + step) % n]
-            if w not in own:
+            if ok(w):
                 return w
         return None
 

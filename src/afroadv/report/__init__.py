@@ -6,7 +6,8 @@ version, row fields), merges their rows (a later file wins on the same model, la
 and recipe) and writes, per format:
 
 - `md`: `report.md`, one table per task (STS, bitext, invariance) plus a mean-over-languages
-  summary, a Validation section and, with several seeds, an Across-seeds table;
+  summary, the directional (should-change) pass rates, a Validation section and, with several
+  seeds, an Across-seeds table;
 - `html`: `report.html`, the same document as one page (html.py);
 - `csv` / `parquet`: `report.csv` / `report.parquet`, one row per model × language set × recipe
   × metric (tidy.py);

@@ -8,7 +8,14 @@ from afroadv.report.aggregate import models_in_order, recipe_order
 from afroadv.report.load import CLEAN, TASKS, ResultsFile, margin_only_files
 from afroadv.report.plots import plot_section
 from afroadv.report.seeds import seeds_table
-from afroadv.report.sections import inputs_table, invariance_table, score_tables, summary_table, validation_blocks
+from afroadv.report.sections import (
+    directional_table,
+    inputs_table,
+    invariance_table,
+    score_tables,
+    summary_table,
+    validation_blocks,
+)
 from afroadv.report.tables import DASH, TASK_TITLE, Doc, Table, fmt_params
 
 
@@ -30,7 +37,8 @@ def older_notes(loaded: list[ResultsFile]) -> list[str]:
 def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: bool = True) -> tuple[Doc, dict[str, bytes]]:
     """The document and its PNGs by name (none without plots: csv/parquet need no matplotlib)."""
     models, params = models_in_order(rows)
-    by_task = {t: [r for r in rows if r["task"] == t] for t in TASKS}
+    by_task = {t: [r for r in rows if r["task"] == t and r["expect"] == "same"] for t in TASKS}
+    directional = [r for r in rows if r["expect"] == "decrease"]
     all_recipes = recipe_order(r["recipe"] for r in rows if r["recipe"] != CLEAN)
 
     doc = Doc()
@@ -80,6 +88,9 @@ def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: boo
                      "cosine margin (written before calibrated invariance): shown as `margin (older)`, not comparable "
                      "across models.")  # fmt: skip
         doc.table(invariance_table(by_task["invariance"], models))
+    if directional:
+        doc.h(2, "Directional tests (should change)")
+        doc.table(directional_table(directional, models))
     doc.h(2, "Validation")
     doc.blocks.extend(validation_blocks(rows))
     seeds = seeds_table(loaded)

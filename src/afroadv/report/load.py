@@ -68,8 +68,13 @@ def _check_row(row, where: str) -> dict:
     if not isinstance(row, dict):
         raise AfroadvError(f"{where} is not a JSON object")
     task = row.get("task")
+    expect = row.get("expect", "same")
+    if expect not in ("same", "decrease"):
+        raise AfroadvError(f"{where}.expect is {expect!r}; expected same or decrease")
     required = ["model", "lang", "task", "recipe", "n"]
-    if task in SCORE:
+    if expect == "decrease":
+        required += ["dataset", "directional_pass_rate"]
+    elif task in SCORE:
         required += ["dataset", SCORE[task]]
         if row.get("recipe") != CLEAN:
             required.append("drop")
@@ -97,7 +102,19 @@ def _check_row(row, where: str) -> dict:
     out["model_params"] = int(p) if p is not None else None
     label = row.get("model_label")
     out["model_label"] = label if isinstance(label, str) and label else None
-    if task in SCORE:
+    out["expect"] = expect
+    if expect == "decrease":  # a directional set: the share of changed pairs whose similarity fell
+        if task == "invariance":
+            raise AfroadvError(f"{where}: a directional row needs pairs (sts or bitext), not {task}")
+        for key in ("directional_pass_rate", "mean_similarity_drop", "edit_rate", "changed_share"):
+            out[key] = _metric(row.get(key), where, key)
+        rate = out["directional_pass_rate"]
+        if rate is not None and not 0 <= rate <= 1:
+            raise AfroadvError(f"{where}.directional_pass_rate must be a share between 0 and 1")
+        out["directional_pass_rate_ci"] = _ci(row.get("directional_pass_rate_ci"), where, "directional_pass_rate_ci")
+        margin = _metric(row.get("dir_margin", 0.0), where, "dir_margin")
+        out["dir_margin"] = 0.0 if margin is None else margin
+    elif task in SCORE:
         score = SCORE[task]
         out["score"] = _metric(row[score], where, score)
         out["score_ci"] = _ci(row.get(f"{score}_ci"), where, f"{score}_ci")

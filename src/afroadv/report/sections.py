@@ -1,6 +1,6 @@
 """The report's tables, built from merged rows: per task a drop table (clean score, then each
 recipe's drop with its CI), a mean-over-languages summary and all scores; calibrated invariance
-with its wordswap control (or an older file's raw margin);
+with its wordswap control (or an older file's raw margin); directional (should-change) pass rates;
 the reviewers' Validation section; and the inputs (files, versions, hashes)."""
 
 from __future__ import annotations
@@ -106,6 +106,26 @@ def invariance_table(rows: list[dict], models: list[str]) -> Table:
         + (" `margin (older)`: rows from results written before the calibrated measure carry only the raw margin "
            "cos(self) − cos(random), which depends on the model's random-pair level and is not comparable across "
            "models; re-run `afroadv evaluate` for invariance." if older else ""),
+    )
+
+
+def directional_table(rows: list[dict], models: list[str]) -> Table:
+    """Directional (`expect: decrease`) sets: the share of changed pairs whose similarity fell."""
+    order = {m: i for i, m in enumerate(models)}
+    rows = sorted(rows, key=lambda r: (r["lang"], r["dataset"], r["recipe"], order[r["model"]]))
+    body = [
+        [r["lang"], r["dataset"], r["recipe"], r["model"], str(r["n"]), agree([r["changed_share"]], pct),
+         f"{r['dir_margin']:g}", _rate_with_ci(r["directional_pass_rate"], r["directional_pass_rate_ci"]),
+         fmt(r["mean_similarity_drop"], 3)]
+        for r in rows
+    ]  # fmt: skip
+    return Table(
+        ["lang", "dataset", "recipe", "model", "n", "changed", "margin", "pass rate", "mean fall"], body, 4,
+        caption="Should-change tests (recipes with `expect: decrease`: a number, a name, a clause's polarity or "
+        "random words changed on one side of a pair). `n`: pairs the recipe changed (the eligible pairs); "
+        "*pass rate*: share of them whose predicted similarity fell by more than 0 and by at least `margin` "
+        "(`--dir-margin`), with its bootstrap 95% CI over pairs; *mean fall*: mean clean − perturbed similarity. "
+        "Higher is better: the model notices the change.",
     )
 
 

@@ -7,6 +7,8 @@ with their CIs on perturbed rows, and the recipe's `changed_share` and `edit_rat
 leave the perturbed columns empty. Invariance rows (no gold labels) give one row per metric
 (cos_self, cos_random, invariance, retrieval_at1, control_invariance — or an older file's margin)
 with the value, measured on the perturbed text, in `perturbed`.
+Directional sets (`expect: decrease`) give one row, metric `directional_pass_rate`: the share of
+changed pairs whose similarity fell in `perturbed` (with its CI), the mean fall in `drop`.
 Reviewers' validation of the set (when the results carry it) and the source file, its afroadv
 version and seed close each row. Rows are sorted, columns fixed and typed, so the same inputs
 give the same bytes and an all-empty column keeps its type.
@@ -22,7 +24,7 @@ from afroadv.validate.registry import untrustworthy
 
 COLUMNS = (
     ("model", "string"), ("model_label", "string"), ("model_params", "int64"), ("task", "string"), ("lang", "string"), ("dataset", "string"),
-    ("recipe", "string"), ("metric", "string"), ("n", "int64"),
+    ("recipe", "string"), ("expect", "string"), ("metric", "string"), ("n", "int64"),
     ("clean", "float64"), ("clean_ci_lo", "float64"), ("clean_ci_hi", "float64"),
     ("perturbed", "float64"), ("perturbed_ci_lo", "float64"), ("perturbed_ci_hi", "float64"),
     ("drop", "float64"), ("drop_ci_lo", "float64"), ("drop_ci_hi", "float64"),
@@ -51,7 +53,7 @@ def tidy_rows(loaded: list[ResultsFile]) -> list[dict]:
     for key, (r, rf) in source.items():
         seed = rf.manifest.get("seed")
         common = {"model": r["model"], "model_label": r.get("model_label"), "model_params": r["model_params"], "task": r["task"], "lang": r["lang"],
-                  "dataset": r["dataset"], "recipe": r["recipe"], "n": r["n"], "source_file": rf.path.name,
+                  "dataset": r["dataset"], "recipe": r["recipe"], "expect": r["expect"], "n": r["n"], "source_file": rf.path.name,
                   "afroadv_version": rf.version, "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None}  # fmt: skip
         v = r.get("validation")
         if v:
@@ -59,7 +61,12 @@ def tidy_rows(loaded: list[ResultsFile]) -> list[dict]:
                           label_preserved_ci_hi=_ci(v["label_preserved_ci"], 1), realistic=v["realistic"],
                           realistic_ci_lo=_ci(v["realistic_ci"], 0), realistic_ci_hi=_ci(v["realistic_ci"], 1),
                           validation_n=v["n"], untrustworthy=untrustworthy(v))  # fmt: skip
-        if r["task"] in SCORE:
+        if r["expect"] == "decrease":  # pass rate (a share) in `perturbed`, the mean fall of similarity in `drop`
+            ci = r["directional_pass_rate_ci"]
+            out.append(dict(common, metric="directional_pass_rate", perturbed=r["directional_pass_rate"],
+                            perturbed_ci_lo=_ci(ci, 0), perturbed_ci_hi=_ci(ci, 1), drop=r["mean_similarity_drop"],
+                            changed_share=r["changed_share"], edit_rate=r["edit_rate"]))  # fmt: skip
+        elif r["task"] in SCORE:
             clean = source.get((*key[:3], CLEAN), (None,))[0] if r["recipe"] != CLEAN else r
             row = dict(common, metric=SCORE[r["task"]])
             if clean is not None:
