@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from afroadv import __version__
-from afroadv.data.catalog import load_dataset
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.options import check_count, check_device, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
-from afroadv.langs import get_language
+from afroadv.langs import find_language
+from afroadv.learned import language_and_dataset, learnable_code, script_level_recipes
 from afroadv.metrics import (
     MIN_BOOTSTRAP,
     N_BOOTSTRAP,
@@ -81,23 +81,32 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
 
 
 def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every recipe the language supports; other names stay as given."""
+    """`all` → every recipe the language supports (outside the registry: the script-level ones);
+    other names stay as given."""
     if recipes != ["all"]:
         return recipes
     from afroadv.perturb import list_recipes
 
-    language = get_language(lang)
+    language = find_language(lang)
+    if language is None:
+        learnable_code(lang)  # (an unknown name is an error here, not later)
+        return script_level_recipes()
     return [r.name for r in list_recipes() if r.supports(language)]
 
 
-def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
-    """Generate each recipe's set in memory from the same clean pairs."""
+def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None,
+               script: str | None = None) -> list[EvalSet]:
+    """Generate each recipe's set in memory from the same clean pairs (a language outside the registry
+    is learned from the dataset first, as `generate` does)."""
     seed, limit = check_seed(seed), check_limit(limit)
-    language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
+    found = find_language(lang)
+    if found is not None:
+        for r in loaded:
+            r.perturber(found)  # validate all before any work
+    language, ds = language_and_dataset(lang, dataset, split, script)
     for r in loaded:
-        r.perturber(language)  # validate all before any work
-    ds = load_dataset(language, dataset, split)
+        r.perturber(language)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
     sets = []
@@ -111,6 +120,8 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
             "input_sha256": pairs_sha256(pairs),
             "split": ds.split,
         }
+        if language.learned:
+            provenance["language_profile"] = language.learned.summary()
         s = _from_records(records, language.code, ds.name, provenance)
         s.validation = row_validation(lookup_validation(_generator_manifest(s)))
         sets.append(s)
@@ -162,6 +173,8 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
         dataset = (manifest.get("dataset") or {}).get("name") or path.stem
         provenance = {"file": path.name, "recipe": manifest.get("recipe"), "seed": manifest.get("seed"),
                       "input_sha256": manifest.get("input_sha256"), "lexicons": manifest.get("lexicons")}
+        if "language_profile" in manifest:  # a language outside the registry, learned from the dataset
+            provenance["language_profile"] = manifest["language_profile"]
         s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance)
         s.validation = _set_validation(path, manifest)
         sets.append(s)

@@ -99,3 +99,5 @@ ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which 
                      "models you trust (safetensors are used whenever present).")
 PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
                "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")
+SCRIPT_HELP = ("A language outside the registry: the script its text is written in, Latin | Arabic | Ethiopic "
+               "(default: the script most of the dataset's letters are written in).")

@@ -38,6 +38,16 @@ class LoadedDataset:
     files: tuple[Path, ...]
     score_scale: tuple[float, float] | None
 
+    def own_texts(self) -> list[str]:
+        """Every text in the dataset's language: both sentences of a scored pair, the first of a bitext
+        or invariance pair (the other is the untouched English or original anchor)."""
+        texts = []
+        for p in self.pairs:
+            texts.append(p.sentence1)
+            if p.task not in ("bitext", "invariance"):
+                texts.append(p.sentence2)
+        return texts
+
 
 def _semrel_file(lang: Language, split: str) -> Path:
     name = f"{lang.sts}_{split}_with_labels.csv"
@@ -55,6 +65,12 @@ def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
         return root / f"tatoeba.{code}-eng.{code}", root / f"tatoeba.{code}-eng.eng"
     root = data_dir() / "bitext" / "ntrex128"
     return root / f"newstest2019-ref.{code}.txt", root / "newstest2019-src.eng.txt"
+
+
+def vendored_bitext(code: str) -> dict[str, str]:
+    """{"ntrex": code} when data/bitext/ntrex128 ships the code's NTREX-128 file (a language outside
+    the registry then has `--dataset ntrex` and `news`), else {}."""
+    return {"ntrex": code} if _bitext_files("ntrex", Language(code, code, "", bitext={"ntrex": code}))[0].exists() else {}
 
 
 def _ood_file(name: str, lang: Language) -> Path | None:

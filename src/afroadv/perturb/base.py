@@ -22,6 +22,9 @@ class Transformation:
     kind: ClassVar[str]
     applies_to_letters: ClassVar[bool] = False  # applies to every word made only of letters (a shortcut)
     reads_anchor: ClassVar[bool] = False  # apply_beside differs from apply
+    # runs on a language learned from its dataset (learned.py): needs only the script and letters,
+    # no resource curated per language (lexicon, keyboard, variants, word lists)
+    learnable: ClassVar[bool] = False
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -60,11 +63,16 @@ class Transformation:
         return {}
 
 
-def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
-    # Import the modules that register kinds (kept here so recipe loading needs nothing else).
+def registered() -> dict[str, type[Transformation]]:
+    """Every transformation kind, after importing the modules that register them (kept here so recipe
+    loading needs nothing else)."""
     from afroadv.perturb import chars, codeswitch, diacritics, keyboard, lexsub, translit  # noqa: F401
 
-    cls = TRANSFORMATIONS.get(kind)
+    return TRANSFORMATIONS
+
+
+def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
+    cls = registered().get(kind)
     if cls is None:
         raise AfroadvError(f"unknown transformation kind {kind!r}; known: {', '.join(sorted(TRANSFORMATIONS))}")
     try:

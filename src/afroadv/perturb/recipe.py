@@ -16,10 +16,11 @@ import yaml
 
 from afroadv.data.pairs import Pair
 from afroadv.errors import AfroadvError
-from afroadv.langs import Language, get_language, registry
+from afroadv.langs import Language, registry
+from afroadv.learned import canonical_code
 from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
 from afroadv.perturb.analysis import bound as bound_token
-from afroadv.perturb.base import Transformation, build_transformation
+from afroadv.perturb.base import Transformation, build_transformation, registered
 from afroadv.perturb.rng import Draws, draw, draw_bits, stream_keys
 from afroadv.resources import recipes_dir
 from afroadv.text import anchor_names, ends_sentence, has_digit, has_inner_capital, is_protected_token, name_flags, nfc, split_tokens
@@ -33,6 +34,14 @@ PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "n
 # right beside a number too (code-switching "8 jaar" would need "8 years", "watanni biyu" "two months");
 # name_neighbours: the word right before a name (jihar Borno would need "Borno State", not "state Borno")
 REQUIREMENTS = {"keyboard", "lexicon", "variants"}  # data the recipe needs for a language
+# what each requirement is, and how a language outside the registry would get it
+MISSING = {
+    "lexicon": ("a bilingual lexicon", "induce one from parallel text with `afroadv lexicon induce --src TEXT --eng "
+                "ENGLISH --out {code}-eng.tsv`, put it in data/lexicons and register {code} in data/languages.yaml"),
+    "keyboard": ("a keyboard layout", "declare one for {code} in data/languages.yaml (layouts: data/keyboards)"),
+    "variants": ("spelling variants attested in the language's corpora",
+                 "register {code} in data/languages.yaml and build data/variants (`python -m afroadv.build variants`)"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,9 +80,19 @@ class Recipe:
     def supports(self, lang: Language) -> bool:
         return self.refusal(lang) is None
 
+    @property
+    def script_level(self) -> bool:
+        """Runs on any language given with a dataset: needs no resource curated per language."""
+        kinds = registered()
+        return not self.requires and all(getattr(kinds.get(s.kind), "learnable", False) for s in self.steps)
+
     def refusal(self, lang: Language) -> str | None:
         """Why this recipe does not run on `lang` by default, or None."""
-        if self.languages != "all" and lang.code not in self.languages:
+        if lang.learned is not None:
+            why = self._learned_refusal(lang)
+            if why:
+                return why
+        elif self.languages != "all" and lang.code not in self.languages:
             return f"recipe {self.name!r} is for {', '.join(self.languages)}"
         if self.scripts and lang.script not in self.scripts:
             return f"recipe {self.name!r} is for {', '.join(self.scripts)} script; {lang.code} is {lang.script}"
@@ -95,12 +114,30 @@ class Recipe:
                 return why
         return None
 
+    def _learned_refusal(self, lang: Language) -> str | None:
+        """A language learned from its dataset has a script and letters, nothing curated: a recipe runs
+        on it when it is script-level, or when it names the language (its rules are keyed by code)."""
+        outside = f"{lang.code} is outside the registry (learned from --dataset: script and letters only)"
+        for req in self.requires:
+            what, how = MISSING[req]
+            return f"recipe {self.name!r} needs {what}; {outside}: {how.format(code=lang.code)}"
+        if self.script_level or (self.languages != "all" and lang.code in self.languages):
+            return None
+        known = registered()
+        kinds = ", ".join(dict.fromkeys(s.kind for s in self.steps if not getattr(known.get(s.kind), "learnable", False)))
+        return (f"recipe {self.name!r} ({kinds}) needs rules curated for registered languages; {outside}: register "
+                f"{lang.code} in data/languages.yaml, or use a script-level recipe")
+
     def supported_languages(self) -> list[str]:
         return [code for code, lang in registry().items() if self.supports(lang)]
 
     def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None,
                   context: TextContext | None = None) -> Perturber:
         why = self.refusal(lang)
+        if why and lang.learned is not None:
+            from afroadv.learned import script_level_recipes
+
+            raise AfroadvError(f"{why} (script-level recipes: {', '.join(script_level_recipes())})")
         if why:
             raise AfroadvError(f"{why} (recipe {self.name!r} supports: {', '.join(self.supported_languages()) or 'none'})")
         recipe = self
@@ -207,7 +244,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         rate=rate,
         min_words=min_words,
         sides=sides,
-        languages="all" if langs == "all" else tuple(get_language(c).code for c in _names(langs, where, "languages")),
+        languages="all" if langs == "all" else tuple(canonical_code(c) for c in _names(langs, where, "languages")),
         scripts=_names(raw.get("scripts"), where, "scripts"),
         requires=requires,
         protect=protect,
@@ -319,7 +356,7 @@ class Perturber:
         built = [(build_transformation(s.kind, lang, s.params), s.weight) for s in recipe.steps]
         self.transformations: list[tuple[Transformation, float]] = [(t, w) for t, w in built if w > 0]
         protect = set(recipe.protect)
-        self.words = word_classes(lang.code).with_context(context)
+        self.words = (lang.learned.words if lang.learned else word_classes(lang.code)).with_context(context)
         self.stopwords = (self.words.function | lang.stopword_set()) if "stopwords" in protect else frozenset()
         self._protect_numbers = "numbers" in protect
         self._protect_digits = self._protect_numbers or "digits" in protect
