@@ -110,12 +110,13 @@ class Profile:
 def letters_by_script(texts) -> dict[str, Counter]:
     """Every letter (NFC, lower case, marks kept; not modifier letters such as tatweel, nor
     compatibility forms) of the texts, by script."""
+    from afroadv.perturb.letters import char_counts
+
     counts: dict[str, Counter] = {}
-    for t in texts:
-        for c in unicodedata.normalize("NFC", t):
-            if c.isalpha() and unicodedata.category(c) != "Lm" and unicodedata.normalize("NFKC", c) == c:
-                low = c.lower()
-                counts.setdefault(char_script(c), Counter())[low if len(low) == 1 else c] += 1
+    for c, n in char_counts(texts).items():
+        if c.isalpha() and unicodedata.category(c) != "Lm" and unicodedata.normalize("NFKC", c) == c:
+            low = c.lower()
+            counts.setdefault(char_script(c), Counter())[low if len(low) == 1 else c] += n
     return counts
 
 

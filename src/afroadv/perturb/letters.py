@@ -70,19 +70,23 @@ def count_letters(texts) -> dict[str, Counter]:
     tatweel, ʼ) and compatibility forms (Arabic presentation forms, ligatures) are not keys a slip
     types either. (The rule of data/letters, and of a language learned from its dataset.)"""
     counts: dict[str, Counter] = {}
-    for t in texts:
-        for c in unicodedata.normalize("NFC", t):
-            if not c.isalpha():
-                continue
-            low = c.lower()
-            if (len(low) != 1 or len(unicodedata.normalize("NFD", low)) != 1 or unicodedata.category(low) == "Lm"
-                    or unicodedata.normalize("NFKC", low) != low):
-                continue
-            script = char_script(low)
-            if script == OTHER_SCRIPT:
-                continue
-            counts.setdefault(script, Counter())[low] += 1
+    for c, n in char_counts(texts).items():
+        if not c.isalpha():
+            continue
+        low = c.lower()
+        if (len(low) != 1 or len(unicodedata.normalize("NFD", low)) != 1 or unicodedata.category(low) == "Lm"
+                or unicodedata.normalize("NFKC", low) != low):
+            continue
+        script = char_script(low)
+        if script == OTHER_SCRIPT:
+            continue
+        counts.setdefault(script, Counter())[low] += n
     return counts
+
+
+def char_counts(texts) -> Counter:
+    """How often each character occurs in the texts, after NFC (counted once, then judged per character)."""
+    return Counter(unicodedata.normalize("NFC", "\n".join(texts)))  # (no character composes with a newline)
 
 
 def prune(counts: dict[str, Counter], min_share: float = 2e-5, min_count: int = 5) -> dict[str, Counter]:
