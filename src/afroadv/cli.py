@@ -108,10 +108,12 @@ def langs():
             f"{100 * cov['type_coverage']:.1f}% / {100 * cov['token_coverage']:.1f}%" if cov else "-",
         )  # fmt: skip
     _console().print(table)
+    from afroadv.data.catalog import learnable_shipped
     from afroadv.learned import script_level_recipes
 
     typer.echo("Any other ISO 639-3 code (kab, arq, mey ...) works with --dataset FILE: its script and letters are "
-               f"learned from that text, for the script-level recipes ({', '.join(script_level_recipes())}).")
+               f"learned from that text, for the script-level recipes ({', '.join(script_level_recipes())}); "
+               f"NTREX-128 ships for {' '.join(learnable_shipped())} (--dataset ntrex).")
 
 
 @app.command()
@@ -125,7 +127,8 @@ def recipes():
     for col in ("recipe", "rate", "sides", "description", "languages"):
         table.add_column(col, overflow="fold")
     for r in list_recipes():
-        table.add_row(r.name, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
+        outside = " + any ISO 639-3 code with --dataset" if r.script_level else ""
+        table.add_row(r.name, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()) + outside)
     _console().print(table)
 
 

@@ -63,14 +63,26 @@ def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
     if name == "tatoeba":
         root = data_dir() / "bitext" / "tatoeba"
         return root / f"tatoeba.{code}-eng.{code}", root / f"tatoeba.{code}-eng.eng"
-    root = data_dir() / "bitext" / "ntrex128"
-    return root / f"newstest2019-ref.{code}.txt", root / "newstest2019-src.eng.txt"
+    ref = _ntrex_ref(code)
+    return ref, ref.with_name("newstest2019-src.eng.txt")
+
+
+def _ntrex_ref(code: str) -> Path:
+    return data_dir() / "bitext" / "ntrex128" / f"newstest2019-ref.{code}.txt"
 
 
 def vendored_bitext(code: str) -> dict[str, str]:
     """{"ntrex": code} when data/bitext/ntrex128 ships the code's NTREX-128 file (a language outside
     the registry then has `--dataset ntrex` and `news`), else {}."""
-    return {"ntrex": code} if _bitext_files("ntrex", Language(code, code, "", bitext={"ntrex": code}))[0].exists() else {}
+    return {"ntrex": code} if _ntrex_ref(code).exists() else {}
+
+
+def learnable_shipped() -> list[str]:
+    """Codes outside the registry whose NTREX-128 file ships (`--dataset ntrex` works for them)."""
+    from afroadv.langs import find_language
+
+    codes = sorted(p.name.split(".")[1] for p in _ntrex_ref("*").parent.glob("newstest2019-ref.*.txt"))
+    return [c for c in codes if "-" not in c and find_language(c) is None]
 
 
 def _ood_file(name: str, lang: Language) -> Path | None:

@@ -35,8 +35,11 @@ def _mteb():
 
 
 def _lang_tag(lang: str) -> str:
-    """`hau` -> `hau-Latn` (MTEB's ISO 639-3 + ISO 15924 tag)."""
+    """`hau` -> `hau-Latn` (MTEB's ISO 639-3 + ISO 15924 tag); a tag already made (`kab-Latn`) stays."""
     from afroadv.langs import get_language
+
+    if "-" in lang:
+        return lang
 
     try:
         script = get_language(lang).script

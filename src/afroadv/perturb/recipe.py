@@ -83,8 +83,12 @@ class Recipe:
     @property
     def script_level(self) -> bool:
         """Runs on any language given with a dataset: needs no resource curated per language."""
-        kinds = registered()
-        return not self.requires and all(getattr(kinds.get(s.kind), "learnable", False) for s in self.steps)
+        return not self.requires and not self._curated_kinds()
+
+    def _curated_kinds(self) -> list[str]:
+        """The transformation kinds that need rules curated per language (not `learnable`)."""
+        known = registered()
+        return list(dict.fromkeys(s.kind for s in self.steps if not getattr(known.get(s.kind), "learnable", False)))
 
     def refusal(self, lang: Language) -> str | None:
         """Why this recipe does not run on `lang` by default, or None."""
@@ -118,14 +122,12 @@ class Recipe:
         """A language learned from its dataset has a script and letters, nothing curated: a recipe runs
         on it when it is script-level, or when it names the language (its rules are keyed by code)."""
         outside = f"{lang.code} is outside the registry (learned from --dataset: script and letters only)"
-        for req in self.requires:
-            what, how = MISSING[req]
+        if self.requires:
+            what, how = MISSING[self.requires[0]]
             return f"recipe {self.name!r} needs {what}; {outside}: {how.format(code=lang.code)}"
         if self.script_level or (self.languages != "all" and lang.code in self.languages):
             return None
-        known = registered()
-        kinds = ", ".join(dict.fromkeys(s.kind for s in self.steps if not getattr(known.get(s.kind), "learnable", False)))
-        return (f"recipe {self.name!r} ({kinds}) needs rules curated for registered languages; {outside}: register "
+        return (f"recipe {self.name!r} ({', '.join(self._curated_kinds())}) needs rules curated for registered languages; {outside}: register "
                 f"{lang.code} in data/languages.yaml, or use a script-level recipe")
 
     def supported_languages(self) -> list[str]:
