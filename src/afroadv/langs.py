@@ -85,7 +85,7 @@ def find_language(name: str) -> Language | None:
     key = str(name).strip().lower().replace("_", "-")
     code = _alias_index().get(key)
     if code is None and "-" in key:
-        base, script = split_tag(key)
+        base, script = split_tag(name)
         code = _alias_index().get(base)
         if code is not None and script is not None and registry()[code].script != script:
             raise AfroadvError(f"{name}: {code} is written in {registry()[code].script} script in the registry, not {script}")

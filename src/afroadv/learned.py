@@ -29,6 +29,7 @@ from afroadv.words import WordClasses, learned_word_classes
 
 SCRIPTS = {LATIN: "Latn", ARABIC: "Arab", ETHIOPIC: "Ethi"}  # the scripts afroadv has letter rules for (ISO 15924)
 _ISO_639_3 = re.compile(r"[a-z]{3}")
+_ISO_15924 = re.compile(r"[a-z]{4}")
 # ISO 639-3 codes that name no language
 _NOT_LANGUAGES = {"und": "an undetermined language", "mul": "multiple languages", "mis": "uncoded languages",
                   "zxx": "no linguistic content"}
@@ -48,9 +49,14 @@ def check_script(value, name: str = "--script") -> str | None:
 
 
 def split_tag(tag: str) -> tuple[str, str | None]:
-    """`kab-Latn` → ('kab', 'Latin'); `kab` → ('kab', None)."""
+    """`kab-Latn` → ('kab', 'Latin'); `kab` → ('kab', None); a subtag that is no ISO 15924 script
+    code (four letters) is no language afroadv knows."""
     base, sep, sub = str(tag).strip().lower().replace("_", "-").partition("-")
-    return base, (check_script(sub, f"{str(tag).strip()}: script subtag") if sep else None)
+    if not sep:
+        return base, None
+    if _ISO_15924.fullmatch(sub) is None:
+        raise unknown_language(tag)
+    return base, check_script(sub, f"{str(tag).strip()}: script subtag")
 
 
 def learnable_code(name: str) -> tuple[str, str | None]:
@@ -71,8 +77,8 @@ def canonical_code(name: str) -> str:
 
 def unknown_language(name: str) -> AfroadvError:
     """The one-line error for a language name afroadv cannot use as given."""
-    code = str(name).strip().lower().replace("_", "-").split("-")[0]
-    if _ISO_639_3.fullmatch(code) and code not in _NOT_LANGUAGES:
+    code, _, sub = str(name).strip().lower().replace("_", "-").partition("-")
+    if _ISO_639_3.fullmatch(code) and code not in _NOT_LANGUAGES and (not sub or _ISO_15924.fullmatch(sub)):
         return AfroadvError(f"{code} is not in the registry (see `afroadv langs`); generate and evaluate learn its script "
                             f"and letters from the text given with --dataset FILE (script-level recipes: "
                             f"{', '.join(script_level_recipes())})")
