@@ -17,6 +17,7 @@ from afroadv.learned import learn_profile, learned_language
 from afroadv.perturb import load_recipe
 from afroadv.perturb.rng import stream_key
 from afroadv.perturb.vector import VectorKernel
+from afroadv.resources import data_dir
 from afroadv.text import char_script, nfc
 
 from conftest import SHARED, run_cli_here
@@ -214,6 +215,17 @@ def test_ntrex_arabic_script_languages_from_a_user_file(tmp_path, code):
                              name="d.jsonl")
     harakat = {chr(c) for c in range(0x064B, 0x0653)}
     assert not harakat & set("".join(r["sentence1"] for r in records))
+
+
+def test_geez_script_text_under_an_unregistered_code(tmp_path):
+    # Tigrinya NTREX text standing in for a Ge'ez-script language outside the registry
+    path = data_dir() / "bitext" / "ntrex128" / "newstest2019-ref.tir.txt"
+    _, records, manifest = generate(tmp_path, "--lang", "xgz", "--recipe", "charnoise", "--dataset", path,
+                                    "--limit", "100", "--rate", "1")
+    check_edits(records)
+    assert manifest["language_profile"]["script"] == "Ethiopic"
+    r = run_cli_here("generate", "--lang", "xgz", "--recipe", "translit", "--dataset", path, "--out", tmp_path / "t.jsonl")
+    assert r.returncode == 2 and "romanize" in r.stderr
 
 
 def test_vendored_ntrex_sets_are_datasets_of_learned_languages():
