@@ -234,6 +234,15 @@ def test_vendored_ntrex_sets_are_datasets_of_learned_languages():
     assert gs.manifest["language_profile"]["script"] == "Latin"
 
 
+def test_names_without_case_are_learned_from_the_english_side():
+    # Hassaniya NTREX with its English translations: the alignment links لندن to London, ترامب to Trump ...
+    gs = afroadv.generate("mey", "charnoise", dataset="ntrex", limit=400, rate=1.0)
+    names = {"لندن", "ترامب", "تشيلسي", "كافانو", "اليونان"}
+    check_edits(gs.records, names)
+    assert len({w for r in gs.records for w in r["orig_sentence1"].split(" ")} & names) >= 4
+    assert gs.manifest["language_profile"]["names"] > 500  # the gazetteer's 234 and the aligned ones
+
+
 @pytest.mark.parametrize("source", ["arz", "mey"])
 def test_kernel_matches_the_plain_rule_for_learned_languages(source):
     path = ARZ if source == "arz" else shared_ntrex(source)

@@ -8,7 +8,8 @@ of registered languages; recipes that need them refuse a learned language in one
 
 The profile is learned from every text of the dataset in the language (whatever --limit), by the
 rules that build the shipped data: letters as data/letters counts them (perturb/letters.py), known
-words as data/words does (words.py). The script is the one most of the letters are written in
+words and names as data/words does (words.py; names without case from the word alignment with the
+English side, when the dataset has one). The script is the one most of the letters are written in
 (`--script` or a subtag such as `kab-Latn` forces it); the alphabet is the letters of that script
 beyond plain a–z seen at least as often as data/letters requires. Its hashes go into the set's
 manifest, so the set is reproducible from the dataset file and the seed.
@@ -126,11 +127,25 @@ def letters_by_script(texts) -> dict[str, Counter]:
     return counts
 
 
-def learn_profile(texts: list[str], script: str | None = None, where: str = "the dataset") -> Profile:
-    """A language's profile from its texts; `script` forces the script (checked: it must be written there)."""
+_PROFILES: dict[str, Profile] = {}  # learned profiles by their inputs (a suite learns each language once)
+
+
+def learn_profile(texts: list[str], script: str | None = None, where: str = "the dataset",
+                  bitext: list[tuple[str, str]] = ()) -> Profile:
+    """A language's profile from its texts (and their English translations, `bitext`, when the
+    dataset has them: names); `script` forces the script (checked: it must be written there)."""
+    texts, bitext = list(texts), list(bitext)
+    h = hashlib.sha256(repr((texts, bitext, script)).encode("utf-8")).hexdigest()
+    if h not in _PROFILES:
+        if len(_PROFILES) >= 16:
+            _PROFILES.clear()
+        _PROFILES[h] = _learn(texts, script, where, bitext)
+    return _PROFILES[h]
+
+
+def _learn(texts: list[str], script: str | None, where: str, bitext: list[tuple[str, str]]) -> Profile:
     from afroadv.perturb.letters import count_letters, prune, render
 
-    texts = list(texts)
     seen = letters_by_script(texts)
     totals = {s: sum(c.values()) for s, c in seen.items()}
     if not totals:
@@ -148,16 +163,16 @@ def learn_profile(texts: list[str], script: str | None = None, where: str = "the
     alphabet = "".join(c for c, _ in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0])) if not ("a" <= c <= "z"))
     table = render(prune(count_letters(texts)))
     return Profile(script, forced, alphabet, table, hashlib.sha256(table.encode("utf-8")).hexdigest(),
-                   sum(totals.values()), learned_word_classes(texts))
+                   sum(totals.values()), learned_word_classes(texts, bitext))
 
 
 def learned_language(code: str, texts: list[str], script: str | None = None, where: str = "the dataset",
-                     bitext: dict | None = None) -> Language:
-    """The Language of an unregistered code, learned from `texts` (its alphabet feeds Latin letter
-    noise only, as the registry's does)."""
-    p = learn_profile(texts, script, where)
+                     sets: dict | None = None, translations: list[tuple[str, str]] = ()) -> Language:
+    """The Language of an unregistered code, learned from `texts` and their English `translations`
+    (its alphabet feeds Latin letter noise only, as the registry's does); `sets`: its shipped bitext."""
+    p = learn_profile(texts, script, where, translations)
     return Language(code=code, name=f"{code} (learned from data)", script=p.script,
-                    alphabet=p.alphabet if p.script == LATIN else "", bitext=dict(bitext or {}), learned=p)
+                    alphabet=p.alphabet if p.script == LATIN else "", bitext=dict(sets or {}), learned=p)
 
 
 def language_for_texts(name: str, texts: list[str], script: str | None = None, where: str = "the text") -> Language:
@@ -184,7 +199,8 @@ def language_and_dataset(name: str, dataset: str | None, split: str = "test", sc
         raise AfroadvError(f"{code} is not in the registry: give --dataset FILE (csv/tsv/jsonl with sentence1,sentence2, "
                            "or .txt with one sentence per line); its script and letters are learned from that text")
     ds = load_dataset(stub, dataset, split)
-    return learned_language(code, ds.own_texts(), forced, ds.name, stub.bitext), ds
+    translations = [(p.sentence1, p.sentence2) for p in ds.pairs if p.task == "bitext"]
+    return learned_language(code, ds.own_texts(), forced, ds.name, stub.bitext, translations), ds
 
 
 def _registered(name: str, script: str | None) -> Language | None:

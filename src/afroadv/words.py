@@ -118,20 +118,23 @@ def gazetteer(code: str | None = None) -> tuple[dict[str, str], set[str]]:
     return names, common
 
 
-def learned_word_classes(texts) -> WordClasses:
+def learned_word_classes(texts, bitext=()) -> WordClasses:
     """The word classes of a language outside the registry, by data/words' rules where they need no
     curated list: in scripts without case, every word the texts use twice is a known word (so a typo
-    that spells one is redrawn); names are the gazetteer's, whatever language it lists them for
-    (cased scripts also protect capitalised words, learned per dataset by TextContext). No function
-    or number words: those are curated per language (digits stay protected)."""
+    that spells one is redrawn); names are the gazetteer's, whatever language it lists them for, and —
+    given `bitext` (text, English translation) pairs — words without case (and runs of them) that the
+    word alignment links to English proper nouns (cased scripts protect capitalised words, learned per
+    dataset by TextContext). No function or number words: those are curated per language (digits stay
+    protected)."""
     uses: dict[str, int] = {}
     for text in texts:
         for w in split_tokens(nfc(text))[1::2]:
-            if w.lower() == w.upper() and any(c.isalpha() for c in w):
+            if uncased(w):
                 k = w.casefold()
                 uses[k] = uses.get(k, 0) + 1
     common = frozenset(w for w, n in uses.items() if n >= 2)
     found, _ = gazetteer(None)
+    found = {**found, **aligned_names(bitext)}
     names = {n for n in found if " " not in n}
     multi: dict[str, set[tuple[str, ...]]] = {}
     for n in found:
@@ -144,6 +147,25 @@ def learned_word_classes(texts) -> WordClasses:
     return WordClasses(names=frozenset(names),
                        multi_names={k: tuple(sorted(v, key=lambda t: (-len(t), t))) for k, v in sorted(multi.items())},
                        common=common, version=h.hexdigest()[:12])
+
+
+def aligned_names(bitext) -> dict[str, str]:
+    """Words and runs without case that the alignment of (text, English) pairs links to English
+    proper nouns (lexicons/induce.py, as the data/words build learns them from NTREX-128)."""
+    pairs = [(x, e) for x, e in bitext if any(map(uncased, split_tokens(nfc(x))[1::2]))]
+    if not pairs:
+        return {}
+    from afroadv.lexicons.english import EnglishProfile
+    from afroadv.lexicons.induce import align, learn_names
+
+    profile = EnglishProfile([e for _, e in pairs])
+    names = learn_names(align([x for x, _ in pairs], [e for _, e in pairs], profile=profile), profile)
+    return {key(n): e for n, e in names.items() if all(map(uncased, n.split(" ")))}
+
+
+def uncased(word: str) -> bool:
+    """A word of letters without case (Ge'ez, Arabic ...), not a number."""
+    return word.lower() == word.upper() and any(c.isalpha() for c in word)
 
 
 def bare(text: str) -> str:

@@ -30,7 +30,7 @@ from afroadv.lexicons.english import FUNCTION_WORDS
 from afroadv.lexicons.induce import Thresholds, learn_function_words, learn_names
 from afroadv.resources import data_dir
 from afroadv.text import ends_sentence, nfc, split_tokens
-from afroadv.words import gazetteer
+from afroadv.words import gazetteer, uncased
 
 SHIPPED_SOURCES = ("ntrex128", "afrisenti-dev", "bible-nt", "tatoeba")
 
@@ -105,7 +105,7 @@ def classes_for(code: str, shared: Path | None = None) -> dict[str, dict[str, st
         if c >= 2:
             out["common"][w] = "corpus"
     for w, c in sorted(total.items()):  # scripts without case: every frequent word is a known word
-        if c >= 2 and w.lower() == w.upper() and any(ch.isalpha() for ch in w):
+        if c >= 2 and uncased(w):
             out["common"].setdefault(w, "corpus")
     for cls in ("function", "number"):
         for w in out[cls]:
