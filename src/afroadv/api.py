@@ -34,7 +34,8 @@ def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None
     this `id` (each pair draws from the stream seed × recipe × language × id). `context` is the
     dataset's texts, from which names written with a capital are learned (default: the text itself);
     for a language outside the registry (an ISO 639-3 code) its script and letters are learned from
-    them too (`script` forces the script)."""
+    them too (`script` forces the script; names without case are learned only by `generate` from a
+    dataset with English translations)."""
     from afroadv.data.pairs import Pair
     from afroadv.generate import check_rate
     from afroadv.learned import language_for_texts
