@@ -269,3 +269,12 @@ def test_registered_languages_output_unchanged(tmp_path, code):
     out, _, manifest = generate(tmp_path, "--lang", code, "--recipe", "charnoise", "--limit", "50")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == REGISTERED[code]
     assert "language_profile" not in manifest
+
+
+def test_mteb_metadata_tags_the_learned_script():
+    from afroadv.export import mteb_metadata
+
+    gs = afroadv.generate("arz", "charnoise", dataset=str(ARZ))
+    meta = mteb_metadata(gs.records, gs.manifest, {"lang": "arz", "recipe": "charnoise", "dataset": "arz", "set": "x.jsonl",
+                                                   "clean": False})
+    assert meta["eval_langs"] == ["arz-Arab"]

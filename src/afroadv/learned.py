@@ -25,28 +25,16 @@ from dataclasses import dataclass
 
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, find_language, registry
-from afroadv.text import ARABIC, ETHIOPIC, LATIN, OTHER_SCRIPT, char_script
+from afroadv.options import check_script
+from afroadv.text import ISO_15924, LATIN, OTHER_SCRIPT, char_script
 from afroadv.words import WordClasses, learned_word_classes
 
-SCRIPTS = {LATIN: "Latn", ARABIC: "Arab", ETHIOPIC: "Ethi"}  # the scripts afroadv has letter rules for (ISO 15924)
 _ISO_639_3 = re.compile(r"[a-z]{3}")
 _ISO_15924 = re.compile(r"[a-z]{4}")
 # ISO 639-3 codes that name no language
 _NOT_LANGUAGES = {"und": "an undetermined language", "mul": "multiple languages", "mis": "uncoded languages",
                   "zxx": "no linguistic content"}
 USAGE = "a language outside the registry: its ISO 639-3 code (e.g. kab, or kab-Latn) with --dataset FILE"
-
-
-def check_script(value, name: str = "--script") -> str | None:
-    """None, or one of afroadv's scripts by name or ISO 15924 code (Latin / Latn, ...)."""
-    if value is None:
-        return None
-    key = str(value).strip().lower()
-    for script, iso in SCRIPTS.items():
-        if key in (script.lower(), iso.lower()):
-            return script
-    raise AfroadvError(f"{name} {value!r}: unknown script; afroadv knows {', '.join(SCRIPTS)} "
-                       f"(or {', '.join(SCRIPTS.values())})")
 
 
 def split_tag(tag: str) -> tuple[str, str | None]:
@@ -151,7 +139,7 @@ def _learn(texts: list[str], script: str | None, where: str, bitext: list[tuple[
     if not totals:
         raise AfroadvError(f"{where}: no letters to learn a language's script from")
     if script is None:
-        order = [*SCRIPTS, OTHER_SCRIPT]
+        order = [*ISO_15924, OTHER_SCRIPT]
         script = max(totals, key=lambda s: (totals[s], -order.index(s)))
         forced = False
     else:

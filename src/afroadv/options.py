@@ -81,6 +81,20 @@ def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
     return prompt
 
 
+def check_script(value, name: str = "--script") -> str | None:
+    """None, or one of afroadv's scripts by name or ISO 15924 code (Latin / Latn, ...)."""
+    from afroadv.text import ISO_15924
+
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    for script, iso in ISO_15924.items():
+        if key in (script.lower(), iso.lower()):
+            return script
+    raise AfroadvError(f"{name} {value!r}: unknown script; afroadv knows {', '.join(ISO_15924)} "
+                       f"(or {', '.join(ISO_15924.values())})")
+
+
 def _integer(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
