@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import afroadv
 from afroadv.data.readers import read_lines
@@ -18,9 +20,10 @@ from afroadv.perturb import load_recipe
 from afroadv.perturb.rng import stream_key
 from afroadv.perturb.vector import VectorKernel
 from afroadv.resources import data_dir
-from afroadv.text import char_script, nfc
+from afroadv.text import WORD, char_script, nfc, segment
 
 from conftest import SHARED, run_cli_here
+from test_properties import texts
 from test_vector import reference
 
 DATA = Path(__file__).parent / "data"
@@ -278,3 +281,24 @@ def test_mteb_metadata_tags_the_learned_script():
     meta = mteb_metadata(gs.records, gs.manifest, {"lang": "arz", "recipe": "charnoise", "dataset": "arz", "set": "x.jsonl",
                                                    "clean": False})
     assert meta["eval_langs"] == ["arz-Arab"]
+
+
+LEARNED = {"kab": [line.split("\t")[0] for line in read_lines(KAB)[1:]], "arz": read_lines(ARZ)}
+
+
+@pytest.mark.parametrize("recipe", ["charnoise", "diacritics"])
+@pytest.mark.parametrize("code", sorted(LEARNED))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rate=st.sampled_from([0.1, 0.5, 1.0]), seed=st.integers(0, 2**32))
+def test_learned_language_properties_on_any_text(recipe, code, data, rate, seed):
+    p = load_recipe(recipe).perturber(learned_language(code, LEARNED[code]), rate=rate)
+    text = data.draw(texts("hau"))
+    res = p.perturb_text(text, seed)
+    assert unicodedata.is_normalized("NFC", res.text)
+    segs = segment(nfc(text))
+    positions = [i for i, sg in enumerate(segs) if sg.kind == WORD]
+    rebuilt = [sg.text for sg in segs]
+    for i, old, new in res.changes:  # only the reported words changed, each within its own script(s)
+        assert rebuilt[positions[i]] == old and not any(char_script(c) not in scripts_of(old) for c in new if c.isalpha())
+        rebuilt[positions[i]] = new
+    assert nfc("".join(rebuilt)) == res.text
