@@ -29,13 +29,16 @@ __all__ = ["attack", "check", "evaluate", "generate", "perturb"]
 
 
 def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None = None, *,
-            id: str = "text", context: Sequence[str] | None = None) -> str:
+            id: str = "text", context: Sequence[str] | None = None, script: str | None = None) -> str:
     """`text` perturbed by `recipe`: what `generate` writes for a pair with this first sentence and
     this `id` (each pair draws from the stream seed × recipe × language × id). `context` is the
-    dataset's texts, from which names written with a capital are learned (default: the text itself)."""
+    dataset's texts, from which names written with a capital are learned (default: the text itself);
+    for a language outside the registry (an ISO 639-3 code) its script and letters are learned from
+    them too (`script` forces the script; names without case are learned only by `generate` from a
+    dataset with English translations)."""
     from afroadv.data.pairs import Pair
     from afroadv.generate import check_rate
-    from afroadv.langs import get_language
+    from afroadv.learned import language_for_texts
     from afroadv.options import check_seed
     from afroadv.perturb.recipe import load_recipe
     from afroadv.text import nfc
@@ -44,8 +47,8 @@ def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None
     if not isinstance(text, str):
         raise AfroadvError(f"perturb() takes a text (str), got {type(text).__name__}")
     seed, rate = check_seed(seed), check_rate(rate)
-    language = get_language(lang)
     texts = [text] if context is None else list(context)
+    language = language_for_texts(lang, texts, script, "context" if context is not None else "the text")
     perturber = load_recipe(recipe).perturber(language, rate=rate, sides="first", context=TextContext.learn(texts),
                                               set_texts=texts)
     pair = Pair(str(id), language.code, "sts", nfc(text), "")
@@ -54,12 +57,14 @@ def perturb(text: str, lang: str, recipe: str, seed: int = 0, rate: float | None
 
 
 def generate(lang: str, recipe: str, dataset: str | None = None, seed: int = 0, *, split: str = "test",
-             rate: float | None = None, sides: str | None = None, limit: int | None = None) -> GeneratedSet:
+             rate: float | None = None, sides: str | None = None, limit: int | None = None,
+             script: str | None = None) -> GeneratedSet:
     """A perturbed copy of a dataset (default: the language's own), as `afroadv generate` makes it:
-    `.records`, `.manifest`, `.to_hf()` and `.save(path)`."""
+    `.records`, `.manifest`, `.to_hf()` and `.save(path)`. A language outside the registry (an ISO
+    639-3 code) is learned from `dataset` (`script` forces its script)."""
     from afroadv.generate import generate as run
 
-    return run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit)
+    return run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit, script=script)
 
 
 def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: str | Sequence[str] | None = None, *,
@@ -68,7 +73,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
              prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
              threads: int | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
              retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True,
-             dir_margin: float = 0.0) -> dict:
+             dir_margin: float = 0.0, script: str | None = None) -> dict:
     """The results document `afroadv evaluate` writes: clean and perturbed scores with bootstrap CIs.
 
     `model`: an alias, a folder, a hub id, a `SentenceTransformer` or `CrossEncoder` object, an
@@ -76,7 +81,8 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     models are named by `name` (default: their class or function name), run where they already are
     (`device`, `kind` and the loading switches apply to named models) and never use the persistent
     embedding cache. Sets come from `lang` + `recipes` ('all': every recipe the language
-    supports), or from files written by `generate`/`attack` (`sets`). `prompt` goes before every
+    supports), or from files written by `generate`/`attack` (`sets`); a language outside the registry
+    is learned from `dataset` (`script` forces its script), as in `generate`. `prompt` goes before every
     text the model sees (None: the model's own, e.g. e5's "query: "). `retrieval_k`: candidates of
     invariance self-retrieval. Directional sets (`expect: decrease`) give `directional_pass_rate`
     rows: a changed pair passes when its similarity falls by at least `dir_margin`. `out` also writes
@@ -98,14 +104,14 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
         models = [as_model(models[0], prompt=prompt, batch_size=batch_size)]
         models[0].name, models[0].model_id = name, f"in-memory:{name}"
     if sets:
-        if lang or recipes:
-            raise AfroadvError("give either sets= or lang= with recipes=, not both")
+        if lang or recipes or script:
+            raise AfroadvError("give either sets= or lang= with recipes= (and script=), not both")
         eval_sets = read_sets([Path(s) for s in sets])
     else:
         if not lang or not recipes:
             raise AfroadvError("give lang= and recipes= (or sets=[files])")
         names = [r.strip() for r in recipes.split(",") if r.strip()] if isinstance(recipes, str) else list(recipes)
-        eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit)
+        eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit, script)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
               prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin)

@@ -195,9 +195,9 @@ def load_thresholds(path: Path | None) -> Thresholds:
             for name, lim in v.items():
                 name = str(name)
                 if key == "langs":
-                    from afroadv.langs import get_language
+                    from afroadv.learned import canonical_code
 
-                    name = get_language(name).code
+                    name = canonical_code(name)
                 block[name] = _limits_block(lim, f"{path}: {k}.{name}")
             setattr(th, key, block)
         elif key == "cells":
@@ -211,9 +211,9 @@ def load_thresholds(path: Path | None) -> Thresholds:
                 if not match:
                     raise AfroadvError(f"{where} names no cell (give lang, recipe, model, dataset or task)")
                 if "lang" in match:
-                    from afroadv.langs import get_language
+                    from afroadv.learned import canonical_code
 
-                    match["lang"] = get_language(match["lang"]).code
+                    match["lang"] = canonical_code(match["lang"])
                 lim = _limits_block({mk: mv for mk, mv in entry.items() if str(mk) not in match}, where)
                 th.cells.append((match, lim))
         else:

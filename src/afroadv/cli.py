@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -37,7 +37,7 @@ def _console():
 
 @app.command()
 def generate(
-    lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`); several, comma-separated, make a suite."),
+    lang: str = typer.Option(..., "--lang", "-l", help="Language code or alias: hau, ha, sw, swh, am, kin, yo ... (see `afroadv langs`), or any ISO 639-3 code with --dataset (kab, arq ...: script and letters learned from that text); several, comma-separated, make a suite."),
     recipe: str = typer.Option(..., "--recipe", "-r", help="Recipe name (see `afroadv recipes`) or a path to a recipe YAML; several, comma-separated, or all (each language's recipes) make a suite."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .jsonl or .parquet; a .manifest.json is written beside it. A suite: a folder (one set per language x recipe, and suite.json)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="semrel | tatoeba | ntrex | tweets | bible | news (unlabelled text) | news-graded | bible-graded (ordinal levels) | a file (SemRel CSV, STS-B TSV, csv/tsv/jsonl with sentence1,sentence2[,score]). Default: SemRel test where gold scores exist, else the language's bitext set."),
@@ -46,11 +46,13 @@ def generate(
     rate: Optional[float] = typer.Option(None, "--rate", help="Share of eligible words to perturb (default: the recipe's)."),
     sides: Optional[str] = typer.Option(None, "--sides", help="both | first | second | either (one side per pair, chosen by the seed); bitext sets always perturb the non-English side."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
+    script: Optional[str] = typer.Option(None, "--script", help=SCRIPT_HELP),
 ):
     """Write a perturbed copy of a dataset: one record per input pair.
 
     Example: afroadv generate --lang hau --recipe codeswitch --out hau-codeswitch.jsonl
     Suite:   afroadv generate --lang hau,kin --recipe all --out suite/
+    Outside the registry: afroadv generate --lang kab --dataset kab.txt --recipe charnoise --out kab.jsonl
     """
     from afroadv.data.writers import check_set_destination
     from afroadv.generate import generate as run, write_set
@@ -59,13 +61,14 @@ def generate(
     langs, recipes = _split_list([lang]), _split_list([recipe])
     if is_suite_request(langs, recipes):
         index = generate_suite(langs, recipes, out, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides,
-                               limit=limit)
+                               limit=limit, script=script)
         sets = index["sets"]
         typer.echo(f"wrote {len(sets)} sets ({sum(x['n'] for x in sets)} pairs, {len(index['options']['langs'])} "
                    f"language(s)) to {out}; index {Path(out) / SUITE_INDEX}")
         return
     check_set_destination(out)
-    gs = run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit, progress=sys.stderr.isatty())
+    gs = run(lang, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit,
+             progress=sys.stderr.isatty(), script=script)
     manifest = write_set(out, gs)
     st = gs.manifest["stats"]
     typer.echo(
@@ -105,6 +108,12 @@ def langs():
             f"{100 * cov['type_coverage']:.1f}% / {100 * cov['token_coverage']:.1f}%" if cov else "-",
         )  # fmt: skip
     _console().print(table)
+    from afroadv.data.catalog import learnable_shipped
+    from afroadv.learned import script_level_recipes
+
+    typer.echo("Any other ISO 639-3 code (kab, arq, mey ...) works with --dataset FILE: its script and letters are "
+               f"learned from that text, for the script-level recipes ({', '.join(script_level_recipes())}); "
+               f"NTREX-128 ships for {' '.join(learnable_shipped())} (--dataset ntrex).")
 
 
 @app.command()
@@ -118,7 +127,8 @@ def recipes():
     for col in ("recipe", "expect", "rate", "sides", "description", "languages"):
         table.add_column(col, overflow="fold")
     for r in list_recipes():
-        table.add_row(r.name, r.expect, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()))
+        outside = " + any ISO 639-3 code with --dataset" if r.script_level else ""
+        table.add_row(r.name, r.expect, f"{r.rate:g}", r.sides, r.description, " ".join(r.supported_languages()) + outside)
     _console().print(table)
 
 
@@ -130,7 +140,7 @@ def _split_list(values: list[str] | None) -> list[str]:
 @app.command()
 def evaluate(
     model: list[str] = typer.Option(["e5-small"], "--model", "-m", help="Alias (see `afroadv models`), local folder or hub id; repeat or comma-separate for a size comparison."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language to generate sets for (with --recipe)."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language to generate sets for (with --recipe); any ISO 639-3 code with --dataset, as for generate."),
     recipe: Optional[list[str]] = typer.Option(None, "--recipe", "-r", help="Recipes, comma-separated or repeated: charnoise,codeswitch ... ('all' = every recipe the language supports)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate (tweets | bible | news: invariance; news-graded | bible-graded: ordinal)."),
     split: str = typer.Option("test", "--split"),
@@ -148,6 +158,7 @@ def evaluate(
     retrieval_k: int = typer.Option(100, "--retrieval-k", help="Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."),
     dir_margin: float = typer.Option(0.0, "--dir-margin", help=DIR_MARGIN_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
+    script: Optional[str] = typer.Option(None, "--script", help=SCRIPT_HELP),
 ):
     """Score clean and perturbed sets; report the drop with a paired bootstrap 95% CI.
 
@@ -164,7 +175,7 @@ def evaluate(
     recipes = _split_list(recipe)
     if not sets and (not lang or not recipes):
         raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
-    where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes}
+    where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes, "script": script}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
               batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False, dir_margin=dir_margin)

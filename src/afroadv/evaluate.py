@@ -19,14 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from afroadv import __version__
-from afroadv.data.catalog import LoadedDataset, load_dataset
+from afroadv.data.catalog import LoadedDataset
 from afroadv.data.pairs import Pair
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
-from afroadv.langs import Language, get_language
+from afroadv.langs import Language, find_language
+from afroadv.learned import language_and_dataset, language_for_texts, learnable_code, script_level_recipes
 from afroadv.metrics import (
     MIN_BOOTSTRAP,
     N_BOOTSTRAP,
@@ -101,22 +102,32 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
 
 
 def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every invariance recipe the language supports (recipes_for); other names stay as given."""
+    """`all` → every invariance recipe (`expect: same`) the language supports (recipes_for; outside the
+    registry: the script-level ones); other names stay as given."""
     if recipes != ["all"]:
         return recipes
     from afroadv.perturb.recipe import recipes_for
 
-    return [r.name for r in recipes_for(get_language(lang))]
+    language = find_language(lang)
+    if language is None:
+        learnable_code(lang)  # (an unknown name is an error here, not later)
+        return [name for name in script_level_recipes() if load_recipe(name).expect == "same"]
+    return [r.name for r in recipes_for(language)]
 
 
-def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None) -> list[EvalSet]:
-    """Generate each recipe's set in memory from the same clean pairs."""
+def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None,
+               script: str | None = None) -> list[EvalSet]:
+    """Generate each recipe's set in memory from the same clean pairs (a language outside the registry
+    is learned from the dataset first, as `generate` does)."""
     seed, limit = check_seed(seed), check_limit(limit)
-    language = get_language(lang)
     loaded = [load_recipe(r) for r in recipes]
+    found = find_language(lang)
+    if found is not None:
+        for r in loaded:
+            r.perturber(found, set_texts=())  # validate all before any work
+    language, ds = language_and_dataset(lang, dataset, split, script)
     for r in loaded:
         r.perturber(language, set_texts=())  # validate all before any work
-    ds = load_dataset(language, dataset, split)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
     sets = []
@@ -130,6 +141,8 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
             "input_sha256": pairs_sha256(pairs),
             "split": ds.split,
         }
+        if language.learned:
+            provenance["language_profile"] = language.learned.summary()
         s = _from_records(records, language.code, ds.name, provenance, p.recipe.expect)
         s.validation = row_validation(lookup_validation(_generator_manifest(s)))
         add_control(s, language, ds, pairs, seed)
@@ -206,12 +219,16 @@ def read_sets(paths: list[Path]) -> list[EvalSet]:
         expect = (manifest.get("recipe") or {}).get("expect", "same")
         if expect not in ("same", "decrease"):
             raise AfroadvError(f"{manifest_path(path)}: recipe expect must be same or decrease, got {expect!r}")
+        if "language_profile" in manifest:  # a language outside the registry, learned from the dataset
+            provenance["language_profile"] = manifest["language_profile"]
         s = _from_records(records, records[0]["lang"], Path(str(dataset)).name, provenance, expect)
         s.validation = _set_validation(path, manifest)
         if s.task == "invariance":  # the control is drawn on the set's own originals, under the set's seed
             pairs = [Pair(r["source_id"], r["lang"], r["task"], r["orig_sentence1"], r["orig_sentence2"]) for r in records]
             seed = manifest.get("seed") if isinstance(manifest.get("seed"), int) else records[0]["seed"]
-            add_control(s, get_language(s.lang), LoadedDataset(s.dataset, "test", pairs, (path,), None), pairs, seed)
+            script = (manifest.get("language_profile") or {}).get("script")
+            language = language_for_texts(s.lang, [p.sentence1 for p in pairs], script, str(path))
+            add_control(s, language, LoadedDataset(s.dataset, "test", pairs, (path,), None), pairs, seed)
         sets.append(s)
     return sets
 

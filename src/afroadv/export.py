@@ -107,13 +107,19 @@ def mteb_metadata(records: list[dict], manifest: dict, info: dict) -> dict:
                            "`afroadv evaluate --sets`, or export the clean pairs (--clean)")
     scale = (manifest.get("dataset") or {}).get("score_scale") or [0.0, 1.0]
     lang, recipe, dataset = info["lang"], info["recipe"], info["dataset"] or Path(info["set"]).stem
+    tag = lang
+    profile = manifest.get("language_profile")  # a language outside the registry: its script as learned
+    if profile:
+        from afroadv.text import ISO_15924
+
+        tag = f"{lang}-{ISO_15924.get(profile.get('script'), 'Zyyy')}"
     return {
         "name": f"afroadv-{dataset}-{lang}-{recipe}",
         "description": f"afroadv {recipe} set of {dataset} ({lang}), {len(records)} pairs"
                        + (" (the clean originals)" if info["clean"] else ""),
         "type": "STS",
         "eval_splits": ["test"],
-        "eval_langs": [lang],
+        "eval_langs": [tag],
         "main_score": "cosine_spearman",
         "min_score": float(scale[0]),
         "max_score": float(scale[1]),

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from afroadv import __version__
-from afroadv.data.catalog import LoadedDataset, load_dataset
-from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
+from afroadv.data.catalog import LoadedDataset
+from afroadv.data.pairs import Pair
 from afroadv.data.writers import check_set_destination, write_set_files
 from afroadv.errors import AfroadvError
 from afroadv.options import check_float, check_limit, check_seed
-from afroadv.langs import Language, get_language
+from afroadv.langs import Language, find_language
+from afroadv.learned import language_and_dataset
 from afroadv.perturb.recipe import Perturber, Recipe, load_recipe
 from afroadv.words import TextContext
 from afroadv.resources import sha256_file
@@ -130,20 +131,17 @@ def rate_stats(records: list[dict], nominal: float) -> dict:
 
 def dataset_texts(ds: LoadedDataset) -> list[str]:
     """Every pair's African-language side(s), whatever the limit: what a set learns about itself from."""
-    texts = []
-    for p in ds.pairs:
-        texts.append(p.sentence1)
-        if p.task not in ONE_SIDED_TASKS:
-            texts.append(p.sentence2)
-    return texts
+    return ds.own_texts()
 
 
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
     recipe = perturber.recipe
+    learned = {"language_profile": perturber.lang.learned.summary()} if perturber.lang.learned else {}
     return {
         "afroadv_version": __version__,
         "kind": "generated-set",
         "lang": perturber.lang.code,
+        **learned,
         "task": records[0]["task"] if records else None,
         "recipe": {"name": recipe.name, "description": recipe.description, "expect": recipe.expect,
                    "parameters": recipe.params()},
@@ -193,13 +191,16 @@ def generate(
     sides: str | None = None,
     limit: int | None = None,
     progress: bool = False,
+    script: str | None = None,
 ) -> GeneratedSet:
-    """A dataset perturbed by a recipe under a seed: the records and the manifest that reproduces them."""
+    """A dataset perturbed by a recipe under a seed: the records and the manifest that reproduces them.
+    A language outside the registry is learned from the dataset (`script` forces its script)."""
     seed, limit, rate = check_seed(seed), check_limit(limit), check_rate(rate)
-    language = get_language(lang)
     rec = load_recipe(recipe)
-    rec.perturber(language, rate=rate, sides=sides, set_texts=())  # refuse a bad recipe, language or option before any work
-    ds = load_dataset(language, dataset, split)
+    found = find_language(lang)
+    if found is not None:
+        rec.perturber(found, rate=rate, sides=sides, set_texts=())  # refuse a bad recipe, language or option before any work
+    language, ds = language_and_dataset(lang, dataset, split, script)
     perturber = dataset_perturber(rec, language, ds, rate=rate, sides=sides)
     pairs = ds.pairs[:limit] if limit else ds.pairs
     records = perturb_pairs(perturber, pairs, seed, progress)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from afroadv.errors import AfroadvError
 from afroadv.resources import data_dir
+
+if TYPE_CHECKING:
+    from afroadv.learned import Profile
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Language:
     bitext: dict = field(default_factory=dict)
     codeswitch: dict = field(default_factory=dict)  # how English nouns enter the language (codeswitch.py)
     spelling: dict = field(default_factory=dict)  # how writers vary a word's spelling (spelling.py)
+    learned: Profile | None = None  # outside the registry: script, letters and words learned from its dataset (learned.py)
 
     def __hash__(self) -> int:  # (dict fields: hash by code, the registry's identity)
         return hash(self.code)
@@ -72,12 +77,30 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
+def find_language(name: str) -> Language | None:
+    """The registered language `name` names (code, ISO 639-1 code or alias; a script subtag such as
+    `sna-Latn` must match its registered script), or None."""
+    from afroadv.learned import split_tag
+
+    key = str(name).strip().lower().replace("_", "-")
+    code = _alias_index().get(key)
+    if code is None and "-" in key:
+        base, script = split_tag(name)
+        code = _alias_index().get(base)
+        if code is not None and script is not None and registry()[code].script != script:
+            raise AfroadvError(f"{name}: {code} is written in {registry()[code].script} script in the registry, not {script}")
+    return registry()[code] if code is not None else None
+
+
 def get_language(name: str) -> Language:
-    code = _alias_index().get(name.strip().lower().replace("_", "-"))
-    if code is None:
-        known = ", ".join(sorted(registry()))
-        raise AfroadvError(f"unknown language {name!r}; known: {known} (see `afroadv langs`)")
-    return registry()[code]
+    """A registered language; an unregistered ISO 639-3 code is learned from a dataset instead
+    (learned.py), and this says how."""
+    found = find_language(name)
+    if found is None:
+        from afroadv.learned import unknown_language
+
+        raise unknown_language(name)
+    return found
 
 
 @lru_cache(maxsize=None)

@@ -87,6 +87,20 @@ def check_prompt(prompt: str | None, name: str = "--prompt") -> str | None:
     return prompt
 
 
+def check_script(value, name: str = "--script") -> str | None:
+    """None, or one of afroadv's scripts by name or ISO 15924 code (Latin / Latn, ...)."""
+    from afroadv.text import ISO_15924
+
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    for script, iso in ISO_15924.items():
+        if key in (script.lower(), iso.lower()):
+            return script
+    raise AfroadvError(f"{name} {value!r}: unknown script; afroadv knows {', '.join(ISO_15924)} "
+                       f"(or {', '.join(ISO_15924.values())})")
+
+
 def _integer(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
@@ -107,3 +121,5 @@ DIR_MARGIN_HELP = ("Directional recipes (expect: decrease — numswap, entityswa
                    "when its predicted similarity falls by more than 0 and by at least this much (0 to 2; default 0).")
 PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
                "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")
+SCRIPT_HELP = ("A language outside the registry: the script its text is written in, Latin | Arabic | Ethiopic "
+               "(default: the script most of the dataset's letters are written in).")

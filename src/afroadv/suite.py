@@ -25,9 +25,10 @@ def is_suite_request(langs: list[str], recipes: list[str]) -> bool:
     return len(langs) != 1 or len(recipes) != 1 or recipes == ["all"]
 
 
-def plan_suite(langs: list[str], recipes: list[str]) -> list[tuple[str, str]]:
+def plan_suite(langs: list[str], recipes: list[str], languages_given: dict | None = None) -> list[tuple[str, str]]:
     """(language code, recipe) of every set, languages first; 'all' = each language's supported recipes.
-    An unknown name, or a named recipe that does not run on a named language, is one AfroadvError."""
+    An unknown name, or a named recipe that does not run on a named language, is one AfroadvError.
+    `languages_given`: Language objects by name (languages outside the registry, learned from data)."""
     from afroadv.langs import get_language
     from afroadv.perturb import load_recipe
     from afroadv.perturb.recipe import recipes_for
@@ -40,7 +41,7 @@ def plan_suite(langs: list[str], recipes: list[str]) -> list[tuple[str, str]]:
         raise AfroadvError("--recipe all stands alone (it already means every recipe the language supports)")
     languages = {}
     for name in langs:  # aliases of one language (ha, hau) make one language
-        lang = get_language(name)
+        lang = (languages_given or {}).get(name) or get_language(name)
         languages.setdefault(lang.code, lang)
     named = [] if recipes == ["all"] else [(name, load_recipe(name)) for name in dict.fromkeys(recipes)]  # as given
     plan = []
@@ -66,12 +67,13 @@ def set_filename(lang: str, recipe: str, suffix: str = ".jsonl") -> str:
 
 def generate_suite(langs: list[str], recipes: list[str], out: Path, *, dataset: str | None = None, split: str = "test",
                    seed: int = 0, rate: float | None = None, sides: str | None = None, limit: int | None = None,
-                   progress: bool | None = None) -> dict:
+                   progress: bool | None = None, script: str | None = None) -> dict:
     """Write the suite into `out` and return its index (also `out/suite.json`)."""
     from afroadv.data.catalog import load_dataset
     from afroadv.data.writers import check_out_dir, check_set_destination, dumps_json, write_text_atomic
     from afroadv.generate import generate, write_set
-    from afroadv.langs import get_language
+    from afroadv.langs import find_language, get_language
+    from afroadv.learned import language_and_dataset
     from afroadv.options import check_limit, check_seed
     from afroadv.progress import track
     from afroadv.resources import sha256_file
@@ -80,19 +82,26 @@ def generate_suite(langs: list[str], recipes: list[str], out: Path, *, dataset: 
     out = check_out_dir(Path(out), "suite folder")
     if out.suffix.lower() in SET_SUFFIXES and not out.is_dir():
         raise AfroadvError(f"a suite is a folder of sets, not one {out.suffix} file: give --out a folder")
-    plan = plan_suite(langs, recipes)
+    learned = {}  # languages outside the registry, learned from the dataset before the plan can be checked
+    for name in langs:
+        if find_language(name) is None or script is not None:
+            learned[name] = language_and_dataset(name, dataset, split, script)[0]
+    plan = plan_suite(langs, recipes, learned)
+    given = {lang.code: name for name, lang in learned.items()}  # generate learns them again from the name (kab-Latn)
     files = [out / set_filename(code, recipe) for code, recipe in plan]
     if len(set(files)) != len(files):
         raise AfroadvError("two recipes of this suite share a name; give each once")
     for f in files:
         check_set_destination(f)
-    for code in dict.fromkeys(code for code, _ in plan):
-        load_dataset(get_language(code), dataset, split)  # a missing set fails here, not after other sets
+    for name in langs:
+        if name not in learned:
+            load_dataset(get_language(name), dataset, split)  # a missing set fails here, not after other sets
     out.mkdir(parents=True, exist_ok=True)
     (out / SUITE_INDEX).unlink(missing_ok=True)  # an index is only ever beside the sets it describes
     sets = []
     for (code, recipe), path in track(list(zip(plan, files)), "suite sets", enabled=progress):
-        gs = generate(code, recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit)
+        gs = generate(given.get(code, code), recipe, dataset=dataset, split=split, seed=seed, rate=rate, sides=sides, limit=limit,
+                      script=script)
         manifest = write_set(path, gs)
         st = gs.manifest["stats"]
         sets.append({"lang": code, "recipe": gs.manifest["recipe"]["name"], "dataset": gs.manifest["dataset"]["name"],
@@ -103,7 +112,7 @@ def generate_suite(langs: list[str], recipes: list[str], out: Path, *, dataset: 
         "afroadv_version": __version__,
         "seed": seed,
         "options": {"langs": list(dict.fromkeys(c for c, _ in plan)), "recipes": list(recipes), "dataset": dataset,
-                    "split": split, "rate": rate, "sides": sides, "limit": limit},
+                    "split": split, "rate": rate, "sides": sides, "limit": limit, **({"script": script} if script else {})},
         "sets": sets,
     }
     write_text_atomic(out / SUITE_INDEX, dumps_json(index, indent=2, sort_keys=True) + "\n")

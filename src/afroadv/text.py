@@ -123,6 +123,7 @@ ETHIOPIC = "Ethiopic"
 ARABIC = "Arabic"
 LATIN = "Latin"
 OTHER_SCRIPT = "Other"
+ISO_15924 = {LATIN: "Latn", ARABIC: "Arab", ETHIOPIC: "Ethi"}  # the scripts afroadv has letter rules for
 
 _ETHIOPIC_RANGES = ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F), (0x1E7E0, 0x1E7FF))
 _ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))

@@ -94,6 +94,80 @@ def word_classes(code: str) -> WordClasses:
     )
 
 
+def gazetteer(code: str | None = None) -> tuple[dict[str, str], set[str]]:
+    """(names to protect -> English spelling, one-word names that are also common words) from the
+    reviewed gazetteer (data/names), for one language — or, with None, whatever language it lists
+    them for (a language learned from its dataset: a place's or person's name is a name in any
+    language written in its script)."""
+    path = data_dir() / "names" / "gazetteer.tsv"
+    names: dict[str, str] = {}
+    common: set[str] = set()
+    if not path.exists():
+        return names, common
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 7 or cols[5] == "low":
+            continue
+        name, _, _, langs, english, _, note = cols[:7]
+        if code is not None and langs != "all" and code not in [c.strip() for c in langs.split(",")]:
+            continue
+        if " " not in name and "common word" in note:
+            common.add(nfc(name).casefold())
+        else:
+            names[nfc(name).casefold()] = english
+    return names, common
+
+
+def learned_word_classes(texts, bitext=()) -> WordClasses:
+    """The word classes of a language outside the registry, by data/words' rules where they need no
+    curated list: in scripts without case, every word the texts use twice is a known word (so a typo
+    that spells one is redrawn); names are the gazetteer's, whatever language it lists them for, and —
+    given `bitext` (text, English translation) pairs — words without case (and runs of them) that the
+    word alignment links to English proper nouns (cased scripts protect capitalised words, learned per
+    dataset by TextContext). No function or number words: those are curated per language (digits stay
+    protected)."""
+    uses: dict[str, int] = {}
+    for text in texts:
+        for w in split_tokens(nfc(text))[1::2]:
+            if uncased(w):
+                k = w.casefold()
+                uses[k] = uses.get(k, 0) + 1
+    common = frozenset(w for w, n in uses.items() if n >= 2)
+    found, _ = gazetteer(None)
+    found = {**found, **aligned_names(bitext)}
+    names = {n for n in found if " " not in n}
+    multi: dict[str, set[tuple[str, ...]]] = {}
+    for n in found:
+        if " " in n:
+            first, *rest = n.split(" ")
+            multi.setdefault(first, set()).add(tuple(rest))
+    h = hashlib.sha256()
+    for part in (sorted(names), sorted(" ".join(n) for n in found if " " in n), sorted(common)):
+        h.update("\n".join(part).encode("utf-8") + b"\x00")
+    return WordClasses(names=frozenset(names),
+                       multi_names={k: tuple(sorted(v, key=lambda t: (-len(t), t))) for k, v in sorted(multi.items())},
+                       common=common, version=h.hexdigest()[:12])
+
+
+def aligned_names(bitext) -> dict[str, str]:
+    """Words and runs without case that the alignment of (text, English) pairs links to English
+    proper nouns (lexicons/induce.py, as the data/words build learns them from NTREX-128)."""
+    pairs = [(x, e) for x, e in bitext if any(map(uncased, split_tokens(nfc(x))[1::2]))]
+    if not pairs:
+        return {}
+    from afroadv.lexicons.english import EnglishProfile
+    from afroadv.lexicons.induce import align, learn_names
+
+    profile = EnglishProfile([e for _, e in pairs])
+    names = learn_names(align([x for x, _ in pairs], [e for _, e in pairs], profile=profile), profile)
+    return {key(n): e for n, e in names.items() if all(map(uncased, n.split(" ")))}
+
+
+def uncased(word: str) -> bool:
+    """A word of letters without case (Ge'ez, Arabic ...), not a number."""
+    return word.lower() == word.upper() and any(c.isalpha() for c in word)
+
+
 def bare(text: str) -> str:
     """Letters without their combining marks (ọ́ → o)."""
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))

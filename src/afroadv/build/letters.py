@@ -10,53 +10,13 @@ script's letters (names, foreign words) are dropped.
 
 from __future__ import annotations
 
-import unicodedata
-from collections import Counter
 from pathlib import Path
 
 from afroadv.build.corpora import sources
 from afroadv.build.output import out_folder, write_build_manifest, write_language_file
 from afroadv.langs import registry
 from afroadv.lexicons.store import load_lexicon
-from afroadv.text import char_script, OTHER_SCRIPT
-
-HEADER = "script\tletter\tcount\n"
-
-
-def count_letters(texts) -> dict[str, Counter]:
-    """Letters without marks only: a slip types a key, and a tone mark or under-dot (á, ẹ, ê) takes a
-    deliberate long-press or dead key, so a typo never introduces one."""
-    counts: dict[str, Counter] = {}
-    for t in texts:
-        for c in unicodedata.normalize("NFC", t):
-            if not c.isalpha():
-                continue
-            low = c.lower()
-            if len(low) != 1 or len(unicodedata.normalize("NFD", low)) != 1:
-                continue
-            script = char_script(low)
-            if script == OTHER_SCRIPT:
-                continue
-            counts.setdefault(script, Counter())[low] += 1
-    return counts
-
-
-def prune(counts: dict[str, Counter], min_share: float = 2e-5, min_count: int = 5) -> dict[str, Counter]:
-    out = {}
-    for script, c in counts.items():
-        total = sum(c.values())
-        kept = Counter({k: v for k, v in c.items() if v >= min_count and v >= min_share * total})
-        if len(kept) >= 2:
-            out[script] = kept
-    return out
-
-
-def render(counts: dict[str, Counter]) -> str:
-    rows = [HEADER]
-    for script in sorted(counts):
-        for letter, n in sorted(counts[script].items(), key=lambda kv: (-kv[1], kv[0])):
-            rows.append(f"{script}\t{letter}\t{n}\n")
-    return "".join(rows)
+from afroadv.perturb.letters import count_letters, prune, render
 
 
 def build_letters(shared: Path | None = None, out_dir: Path | None = None) -> dict:

@@ -30,6 +30,7 @@ from afroadv.lexicons.english import FUNCTION_WORDS
 from afroadv.lexicons.induce import Thresholds, learn_function_words, learn_names
 from afroadv.resources import data_dir
 from afroadv.text import ends_sentence, nfc, split_tokens
+from afroadv.words import gazetteer, uncased
 
 SHIPPED_SOURCES = ("ntrex128", "afrisenti-dev", "bible-nt", "tatoeba")
 
@@ -43,27 +44,6 @@ def number_words(code: str) -> set[str]:
     forms = spec.get("forms") or {}
     out |= {nfc(str(p) + str(s)).casefold() for p in forms.get("prefixes") or [] for s in forms.get("stems") or []}
     return out
-
-
-def gazetteer(code: str) -> tuple[dict[str, str], set[str]]:
-    """(names to protect -> English spelling, one-word names that are also common words) for a language."""
-    path = data_dir() / "names" / "gazetteer.tsv"
-    names: dict[str, str] = {}
-    common: set[str] = set()
-    if not path.exists():
-        return names, common
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        cols = line.split("\t")
-        if len(cols) < 7 or cols[5] == "low":
-            continue
-        name, _, _, langs, english, _, note = cols[:7]
-        if langs != "all" and code not in [c.strip() for c in langs.split(",")]:
-            continue
-        if " " not in name and "common word" in note:
-            common.add(nfc(name).casefold())
-        else:
-            names[nfc(name).casefold()] = english
-    return names, common
 
 
 def corpus_words(code: str, shared: Path | None = None) -> tuple[Counter, Counter, Counter]:
@@ -125,7 +105,7 @@ def classes_for(code: str, shared: Path | None = None) -> dict[str, dict[str, st
         if c >= 2:
             out["common"][w] = "corpus"
     for w, c in sorted(total.items()):  # scripts without case: every frequent word is a known word
-        if c >= 2 and w.lower() == w.upper() and any(ch.isalpha() for ch in w):
+        if c >= 2 and uncased(w):
             out["common"].setdefault(w, "corpus")
     for cls in ("function", "number"):
         for w in out[cls]:

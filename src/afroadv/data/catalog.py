@@ -47,6 +47,16 @@ class LoadedDataset:
     files: tuple[Path, ...]
     score_scale: tuple[float, float] | None
 
+    def own_texts(self) -> list[str]:
+        """Every text in the dataset's language: both sentences of a scored pair, the first of a bitext
+        or invariance pair (the other is the untouched English or original anchor)."""
+        texts = []
+        for p in self.pairs:
+            texts.append(p.sentence1)
+            if p.task not in ("bitext", "invariance"):
+                texts.append(p.sentence2)
+        return texts
+
 
 def _semrel_file(lang: Language, split: str) -> Path:
     name = f"{lang.sts}_{split}_with_labels.csv"
@@ -62,8 +72,26 @@ def _bitext_files(name: str, lang: Language) -> tuple[Path, Path]:
     if name == "tatoeba":
         root = data_dir() / "bitext" / "tatoeba"
         return root / f"tatoeba.{code}-eng.{code}", root / f"tatoeba.{code}-eng.eng"
-    root = data_dir() / "bitext" / "ntrex128"
-    return root / f"newstest2019-ref.{code}.txt", root / "newstest2019-src.eng.txt"
+    ref = _ntrex_ref(code)
+    return ref, ref.with_name("newstest2019-src.eng.txt")
+
+
+def _ntrex_ref(code: str) -> Path:
+    return data_dir() / "bitext" / "ntrex128" / f"newstest2019-ref.{code}.txt"
+
+
+def vendored_bitext(code: str) -> dict[str, str]:
+    """{"ntrex": code} when data/bitext/ntrex128 ships the code's NTREX-128 file (a language outside
+    the registry then has `--dataset ntrex` and `news`), else {}."""
+    return {"ntrex": code} if _ntrex_ref(code).exists() else {}
+
+
+def learnable_shipped() -> list[str]:
+    """Codes outside the registry whose NTREX-128 file ships (`--dataset ntrex` works for them)."""
+    from afroadv.langs import find_language
+
+    codes = sorted(p.name.split(".")[1] for p in _ntrex_ref("*").parent.glob("newstest2019-ref.*.txt"))
+    return [c for c in codes if "-" not in c and find_language(c) is None]
 
 
 def _ood_file(name: str, lang: Language) -> Path | None:

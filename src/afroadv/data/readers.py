@@ -4,6 +4,7 @@
   test; afr dev spells the column `score`); scores 0–1.
 - STS-B TSV: no header, no quoting: genre, file, year, id, score (0–5), s1, s2 [, extra columns].
 - Generic CSV / TSV / JSONL with columns sentence1, sentence2, score (and optional id).
+- Plain text (.txt), one sentence per line: invariance pairs (a sentence against its perturbed self).
 - Bitext: two line-aligned files (Tatoeba, NTREX-128), X side first.
 """
 
@@ -268,6 +269,8 @@ def _read_pairs_file(path: Path, lang: str) -> tuple[list[Pair], tuple[float, fl
         return _generic_rows_to_pairs(rows, path, lang, 1), None
     if suffix in (".jsonl", ".json"):
         return read_generic(path, lang), None
+    if suffix == ".txt":  # running text, one sentence per line: each against its perturbed self
+        return read_invariance(path, lang, path.stem), None
     header = read_text(path).split("\n", 1)[0]
     if header.lower().startswith("pairid,"):
         return read_semrel(path, lang), SCALES[0]

@@ -19,9 +19,10 @@ import json
 from pathlib import Path
 
 from afroadv.errors import AfroadvError
+from afroadv.text import ISO_15924
 
 # afroadv's script names (data/languages.yaml) as the ISO 15924 codes MTEB's language tags use.
-_SCRIPTS = {"Latin": "Latn", "Ethiopic": "Ethi", "Arabic": "Arab", "Tifinagh": "Tfng", "Cyrillic": "Cyrl"}
+_SCRIPTS = {**ISO_15924, "Tifinagh": "Tfng", "Cyrillic": "Cyrl"}
 
 
 def _mteb():
@@ -35,8 +36,11 @@ def _mteb():
 
 
 def _lang_tag(lang: str) -> str:
-    """`hau` -> `hau-Latn` (MTEB's ISO 639-3 + ISO 15924 tag)."""
+    """`hau` -> `hau-Latn` (MTEB's ISO 639-3 + ISO 15924 tag); a tag already made (`kab-Latn`) stays."""
     from afroadv.langs import get_language
+
+    if "-" in lang:
+        return lang
 
     try:
         script = get_language(lang).script

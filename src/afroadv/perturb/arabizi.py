@@ -62,6 +62,7 @@ class Arabizi(Transformation):
     """An Arabic-script word typed in the region's Latin chat alphabet: شحال → ch7al (Maghrebi)."""
 
     kind = "arabizi"
+    learnable = True  # conventions are keyed by language code (data/arabizi/regions.yaml), registered or not
 
     def __init__(self, lang: Language, lone_digit_vowel: str = "a"):
         super().__init__(lang)

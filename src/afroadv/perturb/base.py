@@ -25,6 +25,9 @@ class Transformation:
     styles_gaps: bool = False  # restyle_gaps rewrites punctuation (an instance may set it from its data)
     draws_from_set: ClassVar[bool] = False  # needs the set's own words (bind_set) before it can apply
     sentence_level: ClassVar[bool] = False  # a sentence edit (perturb/sentence.py): one site per sentence, not words
+    # runs on a language learned from its dataset (learned.py): needs only the script and letters,
+    # no resource curated per language (lexicon, keyboard, variants, word lists)
+    learnable: ClassVar[bool] = False
 
     def __init__(self, lang: Language, **params):
         self.lang = lang
@@ -77,14 +80,19 @@ class Transformation:
         return {}
 
 
-def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
-    # Import the modules that register kinds (kept here so recipe loading needs nothing else).
+def registered() -> dict[str, type[Transformation]]:
+    """Every transformation kind, after importing the modules that register them (kept here so recipe
+    loading needs nothing else)."""
     from afroadv.perturb import (  # noqa: F401
         arabizi, chars, codeswitch, diacritics, entityswap, homophones, keyboard, lexsub, negation, numswap,
         orthography, translit, wordswap,
     )
 
-    cls = TRANSFORMATIONS.get(kind)
+    return TRANSFORMATIONS
+
+
+def build_transformation(kind: str, lang: Language, params: dict) -> Transformation:
+    cls = registered().get(kind)
     if cls is None:
         raise AfroadvError(f"unknown transformation kind {kind!r}; known: {', '.join(sorted(TRANSFORMATIONS))}")
     try:

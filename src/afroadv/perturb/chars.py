@@ -100,6 +100,7 @@ def shape(word: str, model: LetterModel) -> Shape:
 
 class _CharOp(Transformation):
     site: str  # which Shape field holds this operation's sites
+    learnable = True  # letters come from counts, learned from the dataset for a language outside the registry
 
     def __init__(self, lang, keyboard_share: float = KEYBOARD_SHARE):
         super().__init__(lang)

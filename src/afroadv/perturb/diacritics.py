@@ -43,6 +43,7 @@ def expand_marks(specs) -> set[str]:
 @register
 class StripDiacritics(Transformation):
     kind = "strip_diacritics"
+    learnable = True  # the marks are recipe data, the same in every language of a script
 
     def __init__(self, lang: Language, marks=(), letters=None):
         super().__init__(lang)
@@ -74,6 +75,7 @@ class HamzaSeats(Transformation):
     writers type: a change of letters, declared separately from stripping marks."""
 
     kind = "hamza_seats"
+    learnable = True  # a fact of the Arabic script
 
     def apply(self, word: str, rng: random.Random | None = None) -> str:
         return "".join(HAMZA_SEATS.get(c, c) for c in unicodedata.normalize("NFC", word))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -18,7 +19,9 @@ from itertools import accumulate
 from afroadv.langs import Language
 from afroadv.perturb.scripts import ARABIC_LETTERS, ethiopic_row, latin_letters
 from afroadv.resources import data_dir
-from afroadv.text import ARABIC, ETHIOPIC, LATIN
+from afroadv.text import ARABIC, ETHIOPIC, LATIN, OTHER_SCRIPT, char_script
+
+HEADER = "script\tletter\tcount\n"
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,68 @@ def _uniform(letters: str) -> LetterTable:
     return LetterTable.of([(c, 1) for c in dict.fromkeys(letters)])
 
 
+def count_letters(texts) -> dict[str, Counter]:
+    """Letters without marks only: a slip types a key, and a tone mark or under-dot (á, ẹ, ê) takes a
+    deliberate long-press or dead key, so a typo never introduces one. Modifier letters (Arabic
+    tatweel, ʼ) and compatibility forms (Arabic presentation forms, ligatures) are not keys a slip
+    types either. (The rule of data/letters, and of a language learned from its dataset.)"""
+    counts: dict[str, Counter] = {}
+    for c, n in char_counts(texts).items():
+        if not c.isalpha():
+            continue
+        low = c.lower()
+        if (len(low) != 1 or len(unicodedata.normalize("NFD", low)) != 1 or unicodedata.category(low) == "Lm"
+                or unicodedata.normalize("NFKC", low) != low):
+            continue
+        script = char_script(low)
+        if script == OTHER_SCRIPT:
+            continue
+        counts.setdefault(script, Counter())[low] += n
+    return counts
+
+
+def char_counts(texts) -> Counter:
+    """How often each character occurs in the texts, after NFC (counted once, then judged per character)."""
+    return Counter(unicodedata.normalize("NFC", "\n".join(texts)))  # (no character composes with a newline)
+
+
+def prune(counts: dict[str, Counter], min_share: float = 2e-5, min_count: int = 5) -> dict[str, Counter]:
+    """Letters rarer than `min_share` of their script's letters or seen under `min_count` times go
+    (names, foreign words); a script left with fewer than two letters goes."""
+    out = {}
+    for script, c in counts.items():
+        total = sum(c.values())
+        kept = Counter({k: v for k, v in c.items() if v >= min_count and v >= min_share * total})
+        if len(kept) >= 2:
+            out[script] = kept
+    return out
+
+
+def render(counts: dict[str, Counter]) -> str:
+    """Counts as data/letters/{code}.tsv holds them (a learned profile is hashed in this form)."""
+    rows = [HEADER]
+    for script in sorted(counts):
+        for letter, n in sorted(counts[script].items(), key=lambda kv: (-kv[1], kv[0])):
+            rows.append(f"{script}\t{letter}\t{n}\n")
+    return "".join(rows)
+
+
+def parse_counts(raw: bytes) -> tuple[dict[str, LetterTable], str]:
+    """A letters TSV as one table per script, and its version (the first 12 hex of its sha256)."""
+    rows: dict[str, list[tuple[str, int]]] = {}
+    for line in raw.decode("utf-8").splitlines()[1:]:
+        script, letter, count = line.split("\t")
+        rows.setdefault(script, []).append((unicodedata.normalize("NFC", letter), int(count)))
+    return {s: LetterTable.of(r) for s, r in rows.items()}, hashlib.sha256(raw).hexdigest()[:12]
+
+
 @lru_cache(maxsize=None)
 def letter_counts(code: str) -> tuple[dict[str, LetterTable], str]:
     """data/letters/{code}.tsv as one table per script, and the file's version ({}, "" without one)."""
     path = data_dir() / "letters" / f"{code}.tsv"
     if not path.exists():
         return {}, ""
-    raw = path.read_bytes()
-    rows: dict[str, list[tuple[str, int]]] = {}
-    for line in raw.decode("utf-8").splitlines()[1:]:
-        script, letter, count = line.split("\t")
-        rows.setdefault(script, []).append((unicodedata.normalize("NFC", letter), int(count)))
-    return {s: LetterTable.of(r) for s, r in rows.items()}, hashlib.sha256(raw).hexdigest()[:12]
+    return parse_counts(path.read_bytes())
 
 
 class LetterModel:
@@ -81,7 +134,8 @@ class LetterModel:
     def __init__(self, lang: Language, keyboard_share: float):
         self.code = lang.code
         self.keyboard_share = float(keyboard_share)
-        counts, self.version = letter_counts(lang.code)
+        # a language learned from its dataset carries its counts in the data/letters form
+        counts, self.version = parse_counts(lang.learned.letters.encode("utf-8")) if lang.learned else letter_counts(lang.code)
         self.tables = dict(counts)
         self.tables.setdefault(LATIN, _uniform(latin_letters(lang.alphabet)))
         self.tables.setdefault(ARABIC, _uniform(ARABIC_LETTERS))
@@ -117,11 +171,11 @@ class LetterModel:
         return None
 
 
-_MODELS: dict[tuple[str, str, float], LetterModel] = {}
+_MODELS: dict[tuple[str, str, float, str], LetterModel] = {}
 
 
 def letter_model(lang: Language, keyboard_share: float) -> LetterModel:
-    key = (lang.code, lang.keyboard or "", float(keyboard_share))
+    key = (lang.code, lang.keyboard or "", float(keyboard_share), lang.learned.letters_sha256 if lang.learned else "")
     if key not in _MODELS:
         _MODELS[key] = LetterModel(lang, keyboard_share)
     return _MODELS[key]

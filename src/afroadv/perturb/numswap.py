@@ -60,6 +60,7 @@ class NumSwap(SentenceEdit):
     """`Watanni 3` → `watanni 9`; `shekarar 2019` → `shekarar 2025`; `1,500` → `2,100`."""
 
     kind = "numswap"
+    learnable = True  # digits are digits in every language
 
     def sites(self, toks: Tokens) -> list[Site]:
         tokens, out, i = toks.tokens, [], 0

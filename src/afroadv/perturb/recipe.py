@@ -17,10 +17,11 @@ import yaml
 
 from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.errors import AfroadvError
-from afroadv.langs import Language, get_language, registry
+from afroadv.langs import Language, registry
+from afroadv.learned import canonical_code
 from afroadv.perturb.analysis import ALWAYS, CONTEXT, FIXED, INITIAL, PROTECTED, Analysis, TextAnalyser
 from afroadv.perturb.analysis import bound as bound_token
-from afroadv.perturb.base import Transformation, build_transformation
+from afroadv.perturb.base import Transformation, build_transformation, registered
 from afroadv.perturb.rng import Draws, draw, draw_bits, stream_keys
 from afroadv.perturb.sentence import Site, Tokens
 from afroadv.resources import recipes_dir
@@ -40,6 +41,15 @@ DATA_REFUSALS = {"arabizi": "afroadv.perturb.arabizi", "geez_rows": "afroadv.per
                  "orthography": "afroadv.perturb.orthography"}
 REQUIREMENTS = {"keyboard", "lexicon", "variants", "negation", *DATA_REFUSALS}
 WHOLE = 1 << 31  # `min_words: all`: a touched text has every eligible word rewritten, so rate is a share of texts
+# what each requirement is, and how a language outside the registry would get it
+MISSING = {
+    "lexicon": ("a bilingual lexicon", "induce one from parallel text with `afroadv lexicon induce --src TEXT --eng "
+                "ENGLISH --out {code}-eng.tsv`, put it in data/lexicons and register {code} in data/languages.yaml"),
+    "keyboard": ("a keyboard layout", "declare one for {code} in data/languages.yaml (layouts: data/keyboards)"),
+    "variants": ("spelling variants attested in the language's corpora",
+                 "register {code} in data/languages.yaml and build data/variants (`python -m afroadv.build variants`)"),
+    "negation": ("reviewed negation rules", "write data/negation/{code}.yaml (see data/negation/hau.yaml)"),
+}
 
 
 @dataclass(frozen=True)
@@ -87,9 +97,23 @@ class Recipe:
     def supports(self, lang: Language) -> bool:
         return self.refusal(lang) is None
 
+    @property
+    def script_level(self) -> bool:
+        """Runs on any language given with a dataset: needs no resource curated per language."""
+        return not self.requires and not self._curated_kinds()
+
+    def _curated_kinds(self) -> list[str]:
+        """The transformation kinds that need rules curated per language (not `learnable`)."""
+        known = registered()
+        return list(dict.fromkeys(s.kind for s in self.steps if not getattr(known.get(s.kind), "learnable", False)))
+
     def refusal(self, lang: Language) -> str | None:
         """Why this recipe does not run on `lang` by default, or None."""
-        if self.languages != "all" and lang.code not in self.languages:
+        if lang.learned is not None:
+            why = self._learned_refusal(lang)
+            if why:
+                return why
+        elif self.languages != "all" and lang.code not in self.languages:
             return f"recipe {self.name!r} is for {', '.join(self.languages)}"
         if self.scripts and lang.script not in self.scripts:
             return f"recipe {self.name!r} is for {', '.join(self.scripts)} script; {lang.code} is {lang.script}"
@@ -122,12 +146,34 @@ class Recipe:
                     return why
         return None
 
+    def _learned_refusal(self, lang: Language) -> str | None:
+        """A language learned from its dataset has a script and letters, nothing curated: a recipe runs
+        on it when it is script-level, when data keyed by code covers it (arabizi's regions), or when
+        it names the language (its rules are keyed by code)."""
+        outside = f"{lang.code} is outside the registry (learned from --dataset: script and letters only)"
+        for req in self.requires:
+            if req in DATA_REFUSALS:
+                why = importlib.import_module(DATA_REFUSALS[req]).refusal(lang)
+                if why:
+                    return f"recipe {self.name!r}: {why}; {outside}"
+            else:
+                what, how = MISSING[req]
+                return f"recipe {self.name!r} needs {what}; {outside}: {how.format(code=lang.code)}"
+        if not self._curated_kinds() or (self.languages != "all" and lang.code in self.languages):
+            return None
+        return (f"recipe {self.name!r} ({', '.join(self._curated_kinds())}) needs rules curated for registered languages; {outside}: register "
+                f"{lang.code} in data/languages.yaml, or use a script-level recipe")
+
     def supported_languages(self) -> list[str]:
         return [code for code, lang in registry().items() if self.supports(lang)]
 
     def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None,
                   context: TextContext | None = None, set_texts: Sequence[str] | None = None) -> Perturber:
         why = self.refusal(lang)
+        if why and lang.learned is not None:
+            from afroadv.learned import script_level_recipes
+
+            raise AfroadvError(f"{why} (script-level recipes: {', '.join(script_level_recipes())})")
         if why:
             raise AfroadvError(f"{why} (recipe {self.name!r} supports: {', '.join(self.supported_languages()) or 'none'})")
         recipe = self
@@ -239,7 +285,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         rate=rate,
         min_words=min_words,
         sides=sides,
-        languages="all" if langs == "all" else tuple(get_language(c).code for c in _names(langs, where, "languages")),
+        languages="all" if langs == "all" else tuple(canonical_code(c) for c in _names(langs, where, "languages")),
         scripts=_names(raw.get("scripts"), where, "scripts"),
         requires=requires,
         protect=protect,
@@ -372,7 +418,7 @@ class Perturber:
             raise AfroadvError(f"recipe {recipe.name!r} draws words from the rest of a set: use it on a whole set "
                                "(generate, evaluate), not on single texts")  # fmt: skip
         protect = set(recipe.protect)
-        self.words = word_classes(lang.code).with_context(context)
+        self.words = (lang.learned.words if lang.learned else word_classes(lang.code)).with_context(context)
         self.stopwords = (self.words.function | lang.stopword_set()) if "stopwords" in protect else frozenset()
         self._protect_numbers = "numbers" in protect
         self._protect_digits = self._protect_numbers or "digits" in protect

@@ -65,6 +65,7 @@ class WordSwap(Transformation):
     `ruwa` in "ana ruwa yau" → `makaranta`, a word other sentences of the set use."""
 
     kind = "wordswap"
+    learnable = True  # words come from the set itself, in any language
     applies_to_letters = True
     draws_from_set = True
 
