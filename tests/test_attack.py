@@ -282,6 +282,67 @@ def test_torn_checkpoint_line_is_dropped(tiny, tmp_path):
         assert (out / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name
 
 
+# ---------------------------------------------------------------- every script: afroadv's own words
+# Test sentences written for these tests (not evaluation text). In NFC, Yoruba ẹ̀ ọ́ … stay a letter
+# with a dot below plus a combining tone mark (there is no precomposed form); Darija with harakat.
+YORUBA = ("Ọmọ náà fẹ́ràn ẹ̀kọ́ rẹ̀ gan-an, ó sì ń kà ìwé-mímọ́ lójoojúmọ́.", "Àwọn akẹ́kọ̀ọ́ ń ṣe ìdánwò ní ilé-ìwé.")
+DARIJA = ("مْشِيت لِلسُّوق وْشْرِيت الخُبْز والحْلِيب.", "كَنْقْرَا فالمَدْرَسَة كُلّ نْهَار.")
+
+
+def _marked(word: str) -> bool:
+    """The word carries a combining mark (a tone mark on an under-dotted vowel, Arabic harakat)."""
+    import unicodedata
+
+    return any(unicodedata.combining(c) for c in word)
+
+
+@pytest.mark.parametrize("recipe,lang,cols", [
+    ("charnoise", "yor", YORUBA), ("diacritics", "yor", YORUBA), ("lexsub", "yor", YORUBA),
+    ("charnoise", "ary", DARIJA), ("diacritics", "ary", DARIJA), ("keyboard", "ary", DARIJA),
+])
+def test_words_with_marks_and_compound_parts_are_attacked_in_place(recipe, lang, cols):
+    """afroadv's tokeniser (the one `generate` uses) makes words with combining marks and each part
+    of a hyphenated compound attackable; replacing word k changes exactly its characters."""
+    from afroadv.attack.core import AttackSpace
+    from afroadv.text import nfc, words
+
+    cols = tuple(nfc(c) for c in cols)
+    assert _marked(cols[0]) and _marked(cols[1])  # NFC keeps these marks combining
+    space = AttackSpace.build(recipe, lang, seed=0)
+    a = space.analyse(cols)
+    eligible = [a.words[k] for k in sorted(a.eligible)]
+    assert sum(map(_marked, eligible)) >= 2, eligible
+    if lang == "yor":
+        assert {"ìwé", "mímọ́"} & set(eligible)  # parts of ìwé-mímọ́ / ilé-ìwé
+    for k in a.eligible:
+        c, start, end = a.spans[k]
+        for new in space.rewrites(a.words[k]):
+            out = space.replace_word(cols, k, new)
+            assert out[1 - c] == cols[1 - c]
+            assert out[c] == cols[c][:start] + new + cols[c][end:]
+            assert out[c] == nfc(out[c])
+            assert len(words(out[c])) == len(words(cols[c]))
+            assert space.analyse(out).words[k] == new  # the other words keep their indices
+        deleted = space.delete_word(cols, k)  # the word and at most one space beside it
+        assert deleted[1 - c] == cols[1 - c]
+        assert deleted[c] in {cols[c][:start] + cols[c][end:], cols[c][:start - 1] + cols[c][end:],
+                              cols[c][:start] + cols[c][end + 1:]}
+
+
+def test_attack_rewrites_yoruba_words_carrying_tone_marks(tiny, tmp_path):
+    """End to end (a --dataset file of Yoruba pairs): the rewrites the attack keeps include words
+    whose NFC form carries a combining tone mark — the words TextAttack's splitter breaks apart."""
+    data = tmp_path / "yor.jsonl"
+    rows = [YORUBA, ("Ọlọ́run ló ń ṣọ́ ìlú wa, ẹ̀rù kò bà wá.", "Ẹ̀gbọ́n mi ń kọ́ èdè Gẹ̀ẹ́sì.")]
+    data.write_text("".join(json.dumps({"sentence1": a, "sentence2": b}, ensure_ascii=False) + "\n" for a, b in rows),
+                    encoding="utf-8")
+    run = attack(tiny, tmp_path / "y", tmp_path / "c.sqlite3", lang="yor", dataset=str(data), delta=0.9,
+                 budget=0.2, candidates=1, max_queries=300)
+    changed = [c["old"] for r in run.records for c in r["changes"]]
+    assert sum(map(_marked, changed)) >= 2, changed
+    assert run.summary["attack"]["words"] == "afroadv"
+
+
 def test_no_network_access_during_an_attack(tiny, tmp_path):
     with network_blocked() as attempts:
         run = attack(tiny, tmp_path / "n", tmp_path / "c.sqlite3", limit=2, delta=0.05, candidates=1, budget=0.1)

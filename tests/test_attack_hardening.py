@@ -87,6 +87,8 @@ BAD_OPTIONS = [
     (["--device", "cuda:x"], "--device"),
     (["--sides", "left"], "--sides"),
     (["--engine", "fast"], "--engine"),
+    (["--words", "spaces"], "--words"),
+    (["--words", "afroadv", "--engine", "textattack"], "--words afroadv"),
     (["--search", "random"], "--search"),
 ]
 
@@ -111,7 +113,7 @@ def test_cli_rejects_every_bad_option_in_one_line_before_any_work(tmp_path):
     (dict(delta=float("inf")), "--delta"), (dict(delta=2.0), "--delta"), (dict(beam_width=0), "--beam-width"),
     (dict(candidates=0), "--candidates"), (dict(batch_size=0), "--batch-size"), (dict(device="gpu"), "--device"),
     (dict(max_chars=0), "--max-chars"), (dict(max_tokens=-3), "--max-tokens"), (dict(limit=1.5), "--limit"),
-    (dict(goal="up"), "--goal"), (dict(model=""), "--model"),
+    (dict(goal="up"), "--goal"), (dict(model=""), "--model"), (dict(words=""), "--words"),
 ])
 def test_python_api_gets_the_same_checks(tmp_path, kw, name):
     from afroadv.attack.runner import AttackConfig, run_attack
@@ -135,7 +137,7 @@ def test_attack_space_and_goal_check_their_own_inputs():
 
     for kw, name in ((dict(candidates=0), "--candidates"), (dict(candidates=101), "--candidates"),
                      (dict(budget=float("nan")), "--budget"), (dict(seed=-1), "--seed"),
-                     (dict(max_edit_distance=0), "--max-edit-distance")):
+                     (dict(max_edit_distance=0), "--max-edit-distance"), (dict(words="regex"), "--words")):
         with pytest.raises(AfroadvError, match=name):
             AttackSpace.build("charnoise", "hau", **kw)
     for delta in (0.0, float("nan"), float("inf"), 1.01, -1):
@@ -428,6 +430,9 @@ def test_textattack_engine_without_the_extra_names_it(monkeypatch, tmp_path):
     out = tmp_path / "out"
     r = run_cli_here("attack", "--model", NO_MODEL, "--lang", "hau", "--out", out, "--engine", "textattack")
     assert 'pip install "afroadv[textattack]"' in one_line_error(r)
+    r = run_cli_here("attack", "--model", NO_MODEL, "--lang", "hau", "--out", out, "--words", "textattack")
+    line = one_line_error(r)
+    assert line.startswith("afroadv: error: --words textattack needs") and 'pip install "afroadv[textattack]"' in line
     assert not out.exists()
 
 

@@ -12,7 +12,9 @@ Each fact the design works around is shown here on the installed textattack:
   (afroadv ranks words by deletion);
 - `AttackArgs(parallel=True)` refuses to run without a GPU.
 And the point of it all: TextAttack's own `Attack` with afroadv's components returns exactly what
-afroadv's engine returns (greedy and beam, query budget and edit-distance constraint included).
+afroadv's engine returns on TextAttack's words (`words="textattack"`; greedy and beam, query budget
+and edit-distance constraint included), and what afroadv's engine returns on its own words for
+every pair where the two tokenisations agree.
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ pytest.importorskip("transformers")
 if importlib.util.find_spec("textattack") is None:  # (not importorskip: a plain import is what crashes offline)
     pytest.skip("textattack is not installed (optional extra: pip install \"afroadv[textattack]\")", allow_module_level=True)
 
-from test_attack import FILES, attack, encoder_for, network_blocked
+from test_attack import FILES, YORUBA, _marked, attack, encoder_for, network_blocked
 
 from afroadv.attack.ta_env import import_textattack
 
 textattack = import_textattack()
 
-from afroadv.attack.core import AttackSpace, ta_words
+from afroadv.attack.core import AttackSpace
 from afroadv.attack.goal import gold_label, parse_gold
 from afroadv.attack.ta_wrapper import PairModelWrapper, attacked_text, build_attack, pairs_dataset
 from afroadv.attack.wrapper import PairScorer
@@ -64,34 +66,49 @@ def _sentences():
     return out
 
 
-# ---------------------------------------------------------------- afroadv's copy of TextAttack's text handling
-def test_words_and_edits_match_textattack():
-    from textattack.shared.utils import words_from_text
-
-    space = AttackSpace.build("charnoise", "hau", seed=0)
-    pairs = _sentences()
-    for s1, s2 in pairs:
-        for s in (s1, s2, s1 + "\n" + s2):
-            assert ta_words(s) == words_from_text(s)
+# ---------------------------------------------------------------- TextAttack's words, afroadv's edits
+def test_textattack_words_and_edits_match_textattack():
+    """With words="textattack" the space indexes `AttackedText.words` and its replace / delete give
+    the texts TextAttack's own `replace_word_at_index` / `delete_word_at_index` give."""
+    space = AttackSpace.build("charnoise", "hau", seed=0, words="textattack")
     checked = 0
-    for s1, s2 in pairs[:40]:
+    for s1, s2 in _sentences()[:60]:
         at = attacked_text(s1, s2)
         cols = (s1, s2)
         a = space.analyse(cols)
-        assert a.n_words == len(at.words)
+        assert a.words == tuple(at.words)
         for k in sorted(a.eligible)[:4]:
             new = space.rewrites(a.words[k])[0]
             assert space.replace_word(cols, k, new) == tuple(at.replace_word_at_index(k, new)._text_input.values())
             assert space.delete_word(cols, k) == tuple(at.delete_word_at_index(k)._text_input.values())
             checked += 1
         for k in (0, a.n_words - 1):  # first and last word: TextAttack's space rules differ there
-            assert space.delete_word(cols, k) == tuple(at.delete_word_at_index(k)._text_input.values())
+            if a.spans[k] is not None:
+                assert space.delete_word(cols, k) == tuple(at.delete_word_at_index(k)._text_input.values())
     assert checked > 50
+
+
+def test_textattack_words_leave_marked_and_hyphenated_words_alone():
+    """TextAttack's `\\w` splits ẹ̀kọ́ at its combining marks and keeps gan-an whole, so on its words
+    those are not attackable; on afroadv's own words they are (the default engine's)."""
+    from textattack.shared.utils import words_from_text
+
+    from afroadv.text import nfc
+
+    cols = tuple(nfc(c) for c in YORUBA)
+    assert "ẹ̀kọ́" not in words_from_text(cols[0]) and "gan-an" in words_from_text(cols[0])
+    ta = AttackSpace.build("charnoise", "yor", seed=0, words="textattack")
+    own = AttackSpace.build("charnoise", "yor", seed=0)
+    ta_words = [ta.analyse(cols).words[k] for k in ta.analyse(cols).eligible]
+    own_words = [own.analyse(cols).words[k] for k in own.analyse(cols).eligible]
+    assert not any(map(_marked, ta_words)) and "-" not in "".join(ta_words)
+    assert {"ẹ̀kọ́", "ìwé", "mímọ́"} <= set(own_words)
+    assert set(ta_words) < set(own_words)
 
 
 # ---------------------------------------------------------------- the measured TextAttack facts
 def test_float_gold_score_is_rejected_by_plain_textattack(tiny, tmp_path):
-    space = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.1)
+    space = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.1, words="textattack")
     wrapper = PairModelWrapper(PairScorer(encoder_for(tiny, tmp_path / "c.sqlite3")))
     atk = build_attack(space, wrapper, goal="away-from-gold", delta=1e-6)
     s1, s2 = _sentences()[0]
@@ -133,7 +150,7 @@ def test_parallel_attack_refuses_without_gpu(tiny, tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    space = AttackSpace.build("charnoise", "hau", candidates=1)
+    space = AttackSpace.build("charnoise", "hau", candidates=1, words="textattack")
     atk = build_attack(space, PairModelWrapper(PairScorer(encoder_for(tiny, tmp_path / "c.sqlite3"))))
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
@@ -221,7 +238,7 @@ print("RESULT " + json.dumps(res))
     dict(limit=2, delta=0.03, candidates=1, budget=0.1, search="beam", beam_width=2, max_queries=1),
 ], ids=["greedy", "beam", "beam-spent-by-original"])
 def test_textattack_engine_gives_the_same_outputs_offline(tiny, tmp_path, opts):
-    ours = attack(tiny, tmp_path / "afroadv", tmp_path / "a.sqlite3", **opts)
+    ours = attack(tiny, tmp_path / "afroadv", tmp_path / "a.sqlite3", words="textattack", **opts)
     with network_blocked() as attempts:
         theirs = attack(tiny, tmp_path / "textattack", tmp_path / "b.sqlite3", engine="textattack", **opts)
     assert attempts == []
@@ -239,15 +256,41 @@ def test_plain_textattack_attacker_with_afroadv_recipe(tiny, tmp_path):
     from afroadv.langs import get_language
 
     pairs = load_dataset(get_language("hau")).pairs[:2]
-    space = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.1)
+    space = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.1, words="textattack")
     wrapper = PairModelWrapper(PairScorer(encoder_for(tiny, tmp_path / "c.sqlite3")))
     atk = build_attack(space, wrapper, goal="move", delta=0.02)
     args = textattack.AttackArgs(num_examples=2, silent=True, disable_stdout=True, random_seed=0)
     results = textattack.Attacker(atk, pairs_dataset(pairs), args).attack_dataset()
-    ours = attack(tiny, tmp_path / "ours", tmp_path / "d.sqlite3", limit=2, delta=0.02, candidates=1, budget=0.1)
+    ours = attack(tiny, tmp_path / "ours", tmp_path / "d.sqlite3", limit=2, delta=0.02, candidates=1, budget=0.1,
+                  words="textattack")
     assert len(results) == 2
     for res, rec in zip(results, ours.records):
         cols = tuple(res.perturbed_result.attacked_text._text_input.values())
         assert cols == (rec["sentence1"], rec["sentence2"])
         assert res.perturbed_result.num_queries == rec["queries"]
         assert isinstance(res, textattack.attack_results.SuccessfulAttackResult) == (rec["status"] == "succeeded")
+
+
+def test_engines_agree_wherever_the_tokenisations_agree(tiny, tmp_path):
+    """Equal footing between afroadv's own words and TextAttack's engine: on every pair where both
+    index the same words at the same places with the same rewrites, the outputs are identical
+    (texts, success, queries); elsewhere afroadv's words offer at least as many attackable words."""
+    from afroadv.attack.core import tokenisations_agree
+    from afroadv.data.catalog import load_dataset
+    from afroadv.langs import get_language
+
+    opts = dict(limit=8, delta=0.02, candidates=1, budget=0.15)
+    pairs = load_dataset(get_language("hau")).pairs
+    ours = attack(tiny, tmp_path / "afroadv", tmp_path / "a.sqlite3", **opts)
+    theirs = attack(tiny, tmp_path / "textattack", tmp_path / "b.sqlite3", engine="textattack", **opts)
+    own = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.15)
+    ta = AttackSpace.build("charnoise", "hau", seed=0, candidates=1, budget=0.15, words="textattack")
+    same = 0
+    for a, b in zip(ours.records, theirs.records):
+        cols = (pairs[a["i"]].sentence1, pairs[a["i"]].sentence2)
+        assert a["attackable"] >= b["attackable"]
+        if tokenisations_agree(own, ta, cols):
+            same += 1
+            assert {k: a[k] for k in ("sentence1", "sentence2", "status", "queries", "changes")} == \
+                   {k: b[k] for k in ("sentence1", "sentence2", "status", "queries", "changes")}
+    assert same >= 3

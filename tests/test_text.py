@@ -1,12 +1,18 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from afroadv.text import ETHIOPIC, LATIN, ARABIC, PROTECTED, WORD, graphemes, looks_like_name, match_case, segment, word_script
+from afroadv.text import (ETHIOPIC, LATIN, ARABIC, PROTECTED, WORD, graphemes, looks_like_name, match_case, segment,
+                          word_script, word_spans, words)
 
 
 @given(st.text())
 def test_segments_join_back_to_the_input(text):
     assert "".join(s.text for s in segment(text)) == text
+
+
+@given(st.text())
+def test_word_spans_locate_the_words(text):
+    assert [text[a:b] for a, b in word_spans(text)] == words(text)
 
 
 def test_protected_spans_and_words():

@@ -81,6 +81,17 @@ def words(text: str) -> list[str]:
     return [t for t in split_tokens(text)[1::2] if not is_protected_token(t)]
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word `words(text)` returns, in order: where an edit of the n-th word goes."""
+    out = []
+    pos = 0
+    for i, part in enumerate(split_tokens(text)):
+        if i % 2 and not is_protected_token(part):
+            out.append((pos, pos + len(part)))
+        pos += len(part)
+    return out
+
+
 def is_word_char(c: str) -> bool:
     """A character split_tokens puts inside words (letters, marks, numbers)."""
     return _WORD_CHAR_RE.match(c) is not None

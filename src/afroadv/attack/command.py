@@ -36,7 +36,8 @@ def attack_command(
     candidates: int = typer.Option(DEFAULT_CANDIDATES, "--candidates", help="Rewrites tried per word and transformation (1–100)."),
     checkpoint_every: int = typer.Option(10, "--checkpoint-every", help="Append finished pairs to DIR/checkpoint.jsonl every N pairs."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.jsonl (same settings required); without it a run starts over."),
-    engine: str = typer.Option("afroadv", "--engine", help="afroadv (fast) | textattack (TextAttack's own Attack with the same components: same outputs, slower)."),
+    engine: str = typer.Option("afroadv", "--engine", help="afroadv (fast) | textattack (TextAttack's own Attack with the same components, on TextAttack's words: slower)."),
+    words: Optional[str] = typer.Option(None, "--words", help="Which words are attackable: afroadv (afroadv's script-aware tokeniser; the afroadv engine's default) | textattack (only words TextAttack's splitter sees identically: what --engine textattack attacks; same outputs as it)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Texts per model forward."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
@@ -56,7 +57,7 @@ def attack_command(
         model=model, lang=lang, recipe=recipe, dataset=dataset, split=split, limit=limit, seed=seed, budget=budget,
         delta=delta, goal=goal, search=search, beam_width=beam_width, max_queries=max_queries, sides=sides,
         max_edit_distance=max_edit_distance, candidates=candidates, checkpoint_every=checkpoint_every,
-        engine=engine, device=device, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
+        engine=engine, words=words, device=device, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
         trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt,
     )  # fmt: skip
     run = run_attack(cfg, out, resume=resume, progress=sys.stderr.isatty(), notify=lambda m: typer.echo(m, err=True))

@@ -5,26 +5,32 @@ transformations.py) are thin shells over what is defined here, so the two can on
 
 - `Goal`: the regression goal over a pair's similarity score (move it by δ, or move it away from
   the gold score by δ);
-- `AttackSpace`: a recipe bound to a language, seen through TextAttack's word indexing. It answers
-  which words may be rewritten (the recipe's eligibility + stop words + numbers/URLs/names, the
-  attacked sides, the perturbed-word budget), what each word may become (the recipe's own
-  transformations, deterministic per (seed, word)), and how a pair's text changes when word *k* is
-  replaced or deleted — byte for byte what `AttackedText.replace_word_at_index` /
-  `delete_word_at_index` produce.
+- `AttackSpace`: a recipe bound to a language, over a pair's words indexed 0, 1, … across both
+  sentences. It answers which words may be rewritten (the recipe's eligibility + stop words +
+  numbers/URLs/names, the attacked sides, the perturbed-word budget), what each word may become
+  (the recipe's own transformations, deterministic per (seed, word)), and how a pair's text
+  changes when word *k* is replaced (exactly that word's characters, nothing else) or deleted.
 
-Why TextAttack's word indexing: an attack found by afroadv must be reproducible by plain TextAttack
-with the same components (and the benchmark proves it is). TextAttack splits words with
-`words_from_text` (vendored below, MIT licence, TextAttack 0.3.11) while recipes split with
-`afroadv.text.split_tokens`; a word is attackable only where the two agree exactly (same
-characters, same place), and a rewrite is kept only if both splitters still see it as one word.
-Words the two disagree on (hyphenated compounds, words with combining tone marks such as Yoruba
-ọ̀, which TextAttack's `\\w` splits) are left alone: that is the price of agreement.
+Which words (`words=`):
+
+- `"afroadv"` (the default, afroadv's engine): the words of `afroadv.text.split_tokens`, the
+  script-aware tokeniser `generate` uses. Every word a recipe may rewrite can be attacked: words
+  with combining tone marks (Yoruba ẹ̀kọ́, whose NFC form keeps the grave as a combining mark),
+  each part of a hyphenated compound (ọjà-títà), Arabic with harakat.
+- `"textattack"` (what `--engine textattack` needs, since TextAttack indexes its own words):
+  TextAttack's words, from its own `words_from_text` (imported from textattack, never copied
+  here), each placed in the text left to right after the one before it, as TextAttack's own edits
+  find them. Only a word both splitters see identically (same characters, same place) may be
+  rewritten, and a rewrite only if both still see one word. TextAttack's `\\w` splits words at
+  combining marks and keeps hyphenated compounds whole, so those words are left alone here. On
+  this footing the two engines give byte-identical outputs (tests/test_attack_textattack.py,
+  benchmarks/bench_attack.py).
 """
 
 from __future__ import annotations
 
 import math
-import re
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -36,65 +42,44 @@ from afroadv.attack.defaults import (
     GOALS,
     MAX_CANDIDATES,
     SIDE_CHOICES,
+    WORDS,
 )
 from afroadv.errors import AfroadvError
 from afroadv.langs import Language, get_language
 from afroadv.options import check_count, check_float, check_seed
 from afroadv.perturb.recipe import Perturber, Recipe, derived_rng, load_recipe
-from afroadv.text import is_protected_token, nfc, split_tokens
+from afroadv.text import is_protected_token, nfc, split_tokens, word_spans
 
 ATTACK_PROTECT = ("numbers", "names", "stopwords")  # added to every recipe's own `protect` list
 
-SPLIT_TOKEN = "<SPLIT>"  # textattack.shared.AttackedText.SPLIT_TOKEN
+# TextAttack looks for each word in the pair's columns joined by this separator, so a word that is
+# part of it (I, S, IT …) could be found inside it: such words are left alone in the "textattack" view.
+TA_SEPARATOR = "<SPLIT>"
 # Characters of text the AttackSpace memos may hold (measured: ~60 bytes per character analysed,
 # ~40 per character of words and rewrites), so their memory stays near 100-150 MB whatever the texts.
 ANALYSIS_CHARS = 1 << 21
 REWRITE_CHARS = 1 << 22
 
-# ---------------------------------------------------------------- TextAttack's word splitter
-# Copied from textattack/shared/utils/strings.py (0.3.11, MIT) so that importing afroadv's engine
-# never imports textattack; tests check it agrees with the original on every shipped sentence.
-_HOMOS = """˗৭Ȣ𝟕бƼᏎƷᒿlO`ɑЬϲԁе𝚏ɡհіϳ𝒌ⅼｍոорԛⲅѕ𝚝սѵԝ×уᴢ"""
-_EXCEPTIONS = """'-_*@"""
-_FILTER_PATTERN = _HOMOS + """'\\-_\\*@"""
-_FILTER = re.compile(f"[\\w{_FILTER_PATTERN}]+")
-_CJK = re.compile("[\u4e00-\u9fff]")
+Span = tuple[int, int, int]  # (column, start, end) of a word
 
 
-def ta_words(text: str) -> list[str] | None:
-    """`textattack.shared.utils.words_from_text(text)`; None for CJK text (TextAttack uses jieba)."""
-    if _CJK.search(text):
-        return None
-    words = []
-    for word in " ".join(text.split()).split():
-        word = word.strip(_EXCEPTIONS)
-        words.extend(w.strip(_EXCEPTIONS) for w in _FILTER.findall(word))
-    return [w for w in words if w != ""]
-
-
-def ta_spans(columns: tuple[str, ...], words: list[str]) -> list[tuple[int, int]]:
-    """Where `AttackedText.generate_new_attacked_text` finds each word, in SPLIT-joined coordinates.
-
-    A literal port of its search (including the `<SPLIT>` work-around for words such as "I" that
-    are substrings of the split token), so replacing or deleting word k here gives the same text."""
-    original_text = SPLIT_TOKEN.join(columns)
-    spans = []
-    offset = 0
-    for word in words:
-        if word in SPLIT_TOKEN and SPLIT_TOKEN in original_text:
-            split_start = original_text.index(SPLIT_TOKEN)
-            split_end = split_start + len(SPLIT_TOKEN)
-            if split_start <= original_text.index(word) < split_end:
-                start = original_text.replace(SPLIT_TOKEN, "").index(word) + len(SPLIT_TOKEN)
-            else:
-                start = original_text.index(word)
-        else:
-            start = original_text.index(word)
-        end = start + len(word)
-        spans.append((offset + start, offset + end))
-        original_text = original_text[end:]
-        offset += end
-    return spans
+def place_words(columns: tuple[str, ...], words: list[str]) -> list[Span | None]:
+    """Where each of a splitter's words sits: the first occurrence after the word before it, moving
+    on to the next column when the current one has no more; None from the first word not found."""
+    out: list[Span | None] = []
+    c, pos = 0, 0
+    for w in words:
+        i = -1
+        while c < len(columns):
+            i = columns[c].find(w, pos) if w else -1
+            if i >= 0:
+                break
+            c, pos = c + 1, 0
+        if i < 0:
+            return out + [None] * (len(words) - len(out))
+        out.append((c, i, i + len(w)))
+        pos = i + len(w)
+    return out
 
 
 # ---------------------------------------------------------------- the goal
@@ -131,13 +116,12 @@ class Goal:
 
 # ---------------------------------------------------------------- the search space
 class Analysis(NamedTuple):
-    """What one pair text offers, in TextAttack's word indexing."""
+    """What one pair text offers, in the space's word indexing."""
 
-    n_words: int  # TextAttack words in all columns (`len(AttackedText.words)`)
+    n_words: int  # indexed words in all columns (TextAttack's view: `len(AttackedText.words)`)
     words: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]  # SPLIT-joined coordinates
-    eligible: frozenset[int] | set[int]  # TextAttack indices the recipe may rewrite
-    where: dict[int, tuple[int, int]]  # eligible index -> (column, n-th word of that column)
+    spans: tuple[Span | None, ...]  # where each word is; None: a TextAttack word that could not be placed
+    eligible: frozenset[int] | set[int]  # indices the recipe may rewrite
     budget_words: int  # afroadv words on the attacked sides (the budget's denominator)
 
 
@@ -148,10 +132,21 @@ def _as_sides(sides: str) -> tuple[bool, bool]:
 
 
 class AttackSpace:
-    """A recipe bound to a language, with the attack's constraints, over TextAttack word indices."""
+    """A recipe bound to a language, with the attack's constraints, over a pair's indexed words
+    (`words`: "afroadv", afroadv's tokeniser, or "textattack", TextAttack's words where they agree)."""
 
     def __init__(self, perturber: Perturber, *, seed: int = 0, candidates: int = DEFAULT_CANDIDATES,
-                 sides: str = "both", budget: float = DEFAULT_BUDGET, max_edit_distance: int | None = None):
+                 sides: str = "both", budget: float = DEFAULT_BUDGET, max_edit_distance: int | None = None,
+                 words: str = "afroadv"):
+        if words not in WORDS:
+            raise AfroadvError(f"--words must be one of {', '.join(WORDS)}, got {words!r}")
+        self.words = words
+        self._ta_split = None
+        if words == "textattack":
+            from afroadv.attack.ta_env import require_textattack, textattack_words
+
+            require_textattack("--words textattack")
+            self._ta_split = textattack_words()
         self.perturber = perturber
         self.seed = check_seed(seed)
         # capped: every rewrite of every word is built (and, in a beam, queried), so memory grows with it
@@ -184,7 +179,7 @@ class AttackSpace:
 
     def params(self) -> dict:
         return {"seed": self.seed, "candidates": self.candidates, "sides": self.sides, "budget": self.budget,
-                "max_edit_distance": self.max_edit_distance, "protect": list(self.recipe.protect)}
+                "max_edit_distance": self.max_edit_distance, "protect": list(self.recipe.protect), "words": self.words}
 
     # -------------------------------------------------------------- what a word may become
     def rewrites(self, word: str) -> tuple[str, ...]:
@@ -199,7 +194,7 @@ class AttackSpace:
                     continue
                 for new in t.candidates(word, rng, self.candidates):
                     new = nfc(new)
-                    if new != word and _one_word(new):
+                    if new != word and self._one_word(new):
                         out.setdefault(new)
             found = tuple(out)
             size = len(word) + sum(map(len, found))
@@ -224,31 +219,22 @@ class AttackSpace:
         return found
 
     def _analyse(self, columns: tuple[str, ...]) -> Analysis:
-        words = ta_words("\n".join(columns))
-        if words is None:
-            return Analysis(0, (), (), set(), {}, 0)
-        try:
-            spans = ta_spans(columns, words)
-        except ValueError:  # TextAttack could not place a word either: nothing is safe to touch
-            return Analysis(len(words), tuple(words), (), set(), {}, 0)
-        tokens: dict[tuple[int, int], tuple[int, int]] = {}  # span -> (column, n-th word)
+        rewritable: set[Span] = set()  # words the recipe may rewrite on the attacked sides
         budget_words = 0
-        offset = 0
         for c, text in enumerate(columns):
             if c < 2 and self.attack_side[c] or (len(columns) == 1 and c == 0):
                 if nfc(text) == text:  # (non-NFC text: nothing lines up, leave it alone)
                     budget_words += self.perturber.analyse(text).n_words
-                    for a, b, n in self.perturber.spans(text):
-                        tokens[(offset + a, offset + b)] = (c, n)
-            offset += len(text) + len(SPLIT_TOKEN)
-        eligible_idx: set[int] = set()
-        where: dict[int, tuple[int, int]] = {}
-        for k, span in enumerate(spans):
-            pos = tokens.get(span)
-            if pos is not None and self.rewrites(words[k]):
-                eligible_idx.add(k)
-                where[k] = pos
-        return Analysis(len(words), tuple(words), tuple(spans), eligible_idx, where, budget_words)
+                    rewritable.update((c, a, b) for a, b, _ in self.perturber.spans(text))
+        if self._ta_split is None:
+            spans: list[Span | None] = [(c, a, b) for c, text in enumerate(columns) for a, b in word_spans(text)]
+            words = [columns[c][a:b] for c, a, b in spans]
+        else:
+            words = self._ta_split("\n".join(columns))  # exactly `AttackedText.words`
+            spans = place_words(columns, words)
+            rewritable = {(c, a, b) for c, a, b in rewritable if columns[c][a:b] not in TA_SEPARATOR}
+        eligible = {k for k, span in enumerate(spans) if span in rewritable and self.rewrites(words[k])}
+        return Analysis(len(words), tuple(words), tuple(spans), eligible, budget_words)
 
     def limit(self, columns: tuple[str, ...]) -> int:
         """How many words may be perturbed: ⌊budget × words on the attacked sides⌋."""
@@ -277,22 +263,31 @@ class AttackSpace:
 
     # -------------------------------------------------------------- how a text changes
     def replace_word(self, columns: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
-        a, b = self.analyse(columns).spans[k]
-        joined = SPLIT_TOKEN.join(columns)
-        return tuple((joined[:a] + new + joined[b:]).split(SPLIT_TOKEN))
+        """Word k's characters become `new`; every other character of the pair stays as it was."""
+        c, a, b = self.analyse(columns).spans[k]
+        text = columns[c]
+        return (*columns[:c], text[:a] + new + text[b:], *columns[c + 1:])
 
     def delete_word(self, columns: tuple[str, ...], k: int) -> tuple[str, ...]:
-        """`AttackedText.delete_word_at_index(k)`: the word and one space beside it go."""
-        a, b = self.analyse(columns).spans[k]
-        joined = SPLIT_TOKEN.join(columns)
-        before, after = joined[:a], joined[b:]
-        if len(after):
+        """Word k and one space beside it go (how word importance is measured): the space after the
+        pair's first word, before any other word, none after the pair's last character — the rule of
+        TextAttack's `delete_word_at_index`, so both engines rank words alike."""
+        c, a, b = self.analyse(columns).spans[k]
+        text = columns[c]
+        if b < len(text) or c < len(columns) - 1:
             if k == 0:
-                if after[0] == " ":
-                    after = after[1:]
-            elif before and before[-1] == " ":
-                before = before[:-1]
-        return tuple((before + after).split(SPLIT_TOKEN))
+                b += text[b:b + 1] == " "
+            elif text[a - 1:a] == " ":
+                a -= 1
+        return (*columns[:c], text[:a] + text[b:], *columns[c + 1:])
+
+    def _one_word(self, word: str) -> bool:
+        """The space's splitter(s) see `word` as exactly one word (so word indices never shift), and
+        it starts with a letter or digit rather than a mark that could join the character before it."""
+        parts = split_tokens(word)
+        if len(parts) != 3 or parts[0] or parts[2] or is_protected_token(word) or unicodedata.category(word[0])[0] == "M":
+            return False
+        return self._ta_split is None or self._ta_split(word) == [word]
 
     def within_edit_distance(self, original: tuple[str, ...], columns: tuple[str, ...]) -> bool:
         """TextAttack's LevenshteinEditDistance(compare_against_original=True) on the joined text."""
@@ -301,10 +296,12 @@ class AttackSpace:
         return levenshtein("\n".join(original), "\n".join(columns)) <= self.max_edit_distance
 
 
-def _one_word(word: str) -> bool:
-    """Both splitters see `word` as exactly one word (so word indices never shift)."""
-    parts = split_tokens(word)
-    return len(parts) == 3 and parts[0] == "" and parts[2] == "" and ta_words(word) == [word]
+def tokenisations_agree(a: AttackSpace, b: AttackSpace, columns: tuple[str, ...]) -> bool:
+    """Both spaces index the same words at the same places, with the same attackable ones and the
+    same rewrites of each: their searches then take the same decisions (the engines' equal footing)."""
+    x, y = a.analyse(columns), b.analyse(columns)
+    return x.spans == y.spans and x.eligible == y.eligible and all(
+        a.rewrites(x.words[k]) == b.rewrites(y.words[k]) for k in x.eligible)
 
 
 def levenshtein(a: str, b: str) -> int:

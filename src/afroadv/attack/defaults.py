@@ -9,3 +9,4 @@ MAX_BEAM_WIDTH = 100  # --beam-width: a beam step expands every kept text
 GOALS = ("move", "away-from-gold")
 SEARCHES = ("greedy", "beam")
 SIDE_CHOICES = ("both", "first", "second")
+WORDS = ("afroadv", "textattack")  # which tokeniser indexes a pair's words (see core.AttackSpace)

@@ -46,6 +46,7 @@ from afroadv.attack.defaults import (
     MAX_CANDIDATES,
     SEARCHES,
     SIDE_CHOICES,
+    WORDS,
 )
 from afroadv.data.writers import check_out_dir, dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
@@ -81,6 +82,7 @@ class AttackConfig:
     candidates: int = DEFAULT_CANDIDATES
     checkpoint_every: int = 10
     engine: str = "afroadv"
+    words: str | None = None  # "afroadv" | "textattack" (None: the engine's own; see core.AttackSpace)
     device: str | None = None
     batch_size: int = 32
     threads: int | None = None  # torch intra-op threads (None: torch's default)
@@ -94,14 +96,19 @@ class AttackConfig:
         """This config with every option checked and its numbers normalised (3.0 → 3), or one
         AfroadvError naming the first bad option. `run_attack` calls it before any work, so the
         Python API gets the CLI's rules."""
+        words = self.words
+        if words is None:  # the engine's own
+            words = "textattack" if self.engine == "textattack" else "afroadv"
         for name, value, choices in (("--goal", self.goal, GOALS), ("--search", self.search, SEARCHES),
-                                     ("--engine", self.engine, ENGINES)):
+                                     ("--engine", self.engine, ENGINES), ("--words", words, WORDS)):
             if value not in choices:
                 raise AfroadvError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-        if self.engine == "textattack":  # before any work: textattack is an optional extra
+        if self.engine == "textattack" and words != "textattack":
+            raise AfroadvError("--engine textattack attacks TextAttack's own words: --words afroadv needs --engine afroadv")
+        if words == "textattack":  # before any work: textattack is an optional extra
             from afroadv.attack.ta_env import require_textattack
 
-            require_textattack()
+            require_textattack("--engine textattack" if self.engine == "textattack" else "--words textattack")
         if self.sides is not None and self.sides not in SIDE_CHOICES:
             raise AfroadvError(f"--sides must be one of {', '.join(SIDE_CHOICES)}, got {self.sides!r}")
         for name, value in (("--model", self.model), ("--lang", self.lang), ("--recipe", self.recipe)):
@@ -113,6 +120,7 @@ class AttackConfig:
 
         return replace(
             self,
+            words=words,
             limit=check_limit(self.limit),
             seed=check_seed(self.seed),
             budget=check_float(self.budget, "--budget", low=0.0, high=1.0, low_open=True),
@@ -264,7 +272,7 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
     task = pairs[0].task
     sides = "first" if task == "bitext" else (cfg.sides or recipe.sides)
     space = AttackSpace.build(recipe, language, seed=cfg.seed, candidates=cfg.candidates, sides=sides,
-                              budget=cfg.budget, max_edit_distance=cfg.max_edit_distance)
+                              budget=cfg.budget, max_edit_distance=cfg.max_edit_distance, words=cfg.words)
     scale = float(ds.score_scale[1]) if ds.score_scale else 1.0
     golds = [None if p.score is None else float(p.score) / scale for p in pairs]
     if goal.needs_gold and any(g is None for g in golds):
@@ -284,7 +292,8 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
                      "beam_width": cfg.beam_width if cfg.search == "beam" else None,
                      "max_queries": cfg.max_queries or None, "sides": sides,
                      "max_edit_distance": cfg.max_edit_distance, "candidates": space.candidates,
-                     "wir": "delete" if cfg.search == "greedy" else None, "protect": list(space.recipe.protect)}
+                     "wir": "delete" if cfg.search == "greedy" else None, "protect": list(space.recipe.protect),
+                     "words": space.words}
     config = {"afroadv_version": __version__, "model": model_info, "lang": language.code,
               "recipe": {"name": recipe.name, "parameters": recipe.params()}, "seed": cfg.seed,
               "dataset": {"name": ds.name, "split": ds.split, "limit": cfg.limit}, "input_sha256": pairs_sha256(pairs),

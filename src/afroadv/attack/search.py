@@ -1,24 +1,26 @@
-"""afroadv's attack engine: TextAttack's greedy word-importance search and beam search, replayed
-on plain tuples of strings.
+"""afroadv's attack engine: the decisions of TextAttack's greedy word-importance search and beam
+search, taken on plain tuples of strings (afroadv's own code; the algorithms are TextAttack's).
 
 Why not run TextAttack's `Attack` itself: for every candidate it builds an `AttackedText` (a regex
 split of every word, a rebuilt string, index maps), runs the constraints through caches keyed by
 those objects, and re-sorts; on a small encoder that bookkeeping is a visible share of the time,
 and TextAttack re-queries its model wrapper per 32-pair batch and clears its model cache after
-every example. This module takes the same decisions with none of that:
+every example. The searches here, with none of that:
 
-- `GreedyWordSwapWIR(wir_method="delete")`: rank the attackable words by how far deleting each
-  moves the goal, then walk that ranking, at each word keeping the best rewrite if it improves
-  the objective, and stop at the first success;
-- `BeamSearch(beam_width=K)`: expand every beam text by every allowed rewrite, keep the K best;
-- `GoalFunction.get_results`: the query count (cached repeats count, as in TextAttack), the query
-  budget that truncates a batch and ends the search;
-- `Attack.filter_transformations`: candidates equal to the current text dropped, the edit-distance
-  constraint against the original, candidates sorted by text.
+- greedy (TextAttack's `GreedyWordSwapWIR(wir_method="delete")`): rank the attackable words by how
+  far deleting each moves the goal, then walk that ranking, at each word keeping the best rewrite
+  if it improves the objective, and stop at the first success;
+- beam (its `BeamSearch(beam_width=K)`): expand every beam text by every allowed rewrite, keep the
+  K best;
+- queries as its goal function counts them (cached repeats count), with the query budget that
+  truncates a batch and ends the search;
+- candidates as its `Attack` filters them: equal to the current text dropped, the edit-distance
+  constraint against the original, sorted by text.
 
-Same goal (core.Goal), same space (core.AttackSpace: eligibility, budget, rewrites, TextAttack's
-own text edits), same numpy tie-breaking — so the result is the one TextAttack would return with
-the afroadv components (tests/test_attack.py and benchmarks/bench_attack.py check that it is).
+The words are the space's (core.AttackSpace): afroadv's tokeniser by default. With
+`words="textattack"` the space indexes TextAttack's words and makes its text edits, and with the
+same goal and numpy tie-breaking the result is the one TextAttack's own `Attack` returns with the
+afroadv components (tests/test_attack_textattack.py and benchmarks/bench_attack.py check that it is).
 WIR `unk` (TextAttack's default) is not offered: it inserts BERT's "[UNK]", which XLM-R-family
 tokenisers split into ordinary pieces instead of their `<unk>`; deletion needs no model token.
 
@@ -95,16 +97,22 @@ class ExampleSearch:
             return None
         return max(0, int(self.query_budget) - self.num_queries)
 
-    def _results(self, items: list[tuple[tuple[str, ...], frozenset[int]]]) -> tuple[list[Node], bool]:
-        if self.query_budget < float("inf"):
-            items = items[: self.query_budget - self.num_queries]
+    def _results(self, items: list[tuple[tuple[str, ...], frozenset[int]]]) -> list[Node]:
+        """Score candidate texts as queries: only as many as the query budget has left are scored
+        (and counted); the rest are dropped, as TextAttack's goal function drops them."""
+        left = self._remaining()
+        if left is not None:
+            items = items[:left]
         self.num_queries += len(items)
         scores = self._model([c for c, _ in items])
         out = []
         for (columns, modified), s in zip(items, scores):
             obj = self.goal.objective(s, self.orig_score, self.gold)
             out.append(Node(columns, modified, s, obj, self.goal.done(obj)))
-        return out, self.num_queries == self.query_budget
+        return out
+
+    def _spent(self) -> bool:
+        return self._remaining() == 0
 
     # ---------------------------------------------------------------- transformations
     def _candidates(self, node: Node, index: int | None = None,
@@ -139,7 +147,7 @@ class ExampleSearch:
         self.num_queries = 0
         self._cache: dict[bytes, float] = {}
         self.orig_score = self._model([self.original])[0]
-        (initial,), _ = self._results([(self.original, frozenset())])
+        (initial,) = self._results([(self.original, frozenset())])
         if method == "greedy":
             final = self._greedy_wir(initial)
         elif method == "beam":
@@ -148,50 +156,51 @@ class ExampleSearch:
             raise ValueError(f"unknown search {method!r}")
         return Outcome(initial, final, self.num_queries)
 
+    def _importance_order(self, node: Node) -> list[int]:
+        """The attackable words, the one whose deletion moves the goal most first (ties in numpy's
+        argsort order). Only as many deletions as the query budget allows are built and ranked."""
+        indices = list(self.space.modifiable(node.columns, node.modified))
+        left = self._remaining()
+        if left is not None:
+            indices = indices[:left]
+        deleted = self._results([(self.space.delete_word(node.columns, k), node.modified) for k in indices])
+        objectives = np.array([r.objective for r in deleted], dtype=float)
+        return [indices[i] for i in (-objectives).argsort()]
+
     def _greedy_wir(self, initial: Node) -> Node:
-        space = self.space
-        indices_to_order = list(space.modifiable(initial.columns, initial.modified))
-        left = self._remaining()  # the budget truncates the batch: texts past it are never built
-        leave_one = [(space.delete_word(initial.columns, i), initial.modified)
-                     for i in (indices_to_order if left is None else indices_to_order[:left])]
-        results, search_over = self._results(leave_one)
-        index_scores = np.array([r.objective for r in results])
-        index_order = np.array(indices_to_order)[(-index_scores).argsort()]
-        i = 0
-        cur = initial
-        while i < len(index_order) and not search_over:
-            candidates = self._candidates(cur, int(index_order[i]), self._remaining())
-            i += 1
-            if not candidates:
+        """Word by word in importance order, keep the best rewrite of the word when it beats the
+        current text; stop at the first success or when the query budget is spent."""
+        current = initial
+        for k in self._importance_order(initial):
+            if self._spent():
+                break
+            found = self._candidates(current, k, self._remaining())
+            if not found:
                 continue
-            results, search_over = self._results(candidates)
-            results = sorted(results, key=lambda r: -r.objective)
-            if results[0].objective > cur.objective:
-                cur = results[0]
-            else:
-                continue
-            if cur.done:
-                return cur
-        return cur
+            best = max(self._results(found), key=lambda r: r.objective)  # the first of equals
+            if best.objective > current.objective:
+                current = best
+                if current.done:
+                    break
+        return current
 
     def _beam(self, initial: Node, beam_width: int) -> Node:
+        """Expand every text in the beam by every allowed rewrite and keep the `beam_width` best. The
+        answer is the best text of the last step scored (not of all steps), until a success, nothing
+        left to try, or the query budget spent — including by the original pair's own query."""
         beam = [initial]
         best = initial
-        while not best.done:
+        while not best.done and not self._spent():
             left = self._remaining()
-            if left == 0:  # the original pair spent the budget (TextAttack's BeamSearch would fail on an empty argmax)
-                return best
-            potential = []
+            found: list[tuple[tuple[str, ...], frozenset[int]]] = []
             for node in beam:
-                potential += self._candidates(node, None, None if left is None else left - len(potential))
-            if not potential:
-                return best
-            results, search_over = self._results(potential)
-            scores = np.array([r.objective for r in results])
-            best = results[scores.argmax()]
-            if search_over:
-                return best
-            beam = [results[i] for i in (-scores).argsort()[:beam_width]]
+                found += self._candidates(node, None, None if left is None else left - len(found))
+            if not found:
+                break
+            results = self._results(found)
+            objectives = np.array([r.objective for r in results], dtype=float)
+            best = results[int(objectives.argmax())]
+            beam = [results[i] for i in (-objectives).argsort()[:beam_width]]
         return best
 
 

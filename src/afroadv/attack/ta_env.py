@@ -60,12 +60,12 @@ def stage_post_install_marker() -> Path:
 INSTALL_HINT = 'pip install "afroadv[textattack]"'
 
 
-def require_textattack() -> None:
+def require_textattack(what: str = "--engine textattack") -> None:
     """One line naming the extra when textattack (optional: through flair it caps transformers
     below 5) or the NLTK it imports is not installed."""
     missing = [m for m in ("textattack", "nltk") if importlib.util.find_spec(m) is None]
     if missing:
-        raise AfroadvError(f"--engine textattack needs {' and '.join(missing)}, which the default install "
+        raise AfroadvError(f"{what} needs {' and '.join(missing)}, which the default install "
                            f"leaves out: {INSTALL_HINT}")
 
 
@@ -101,3 +101,11 @@ def import_textattack():
             else:
                 os.environ[k] = v
     return textattack
+
+
+def textattack_words():
+    """TextAttack's own word splitter, `textattack.shared.utils.words_from_text` (imported offline)."""
+    import_textattack()
+    from textattack.shared.utils import words_from_text
+
+    return words_from_text

@@ -1,11 +1,12 @@
 """TextAttack glue: a model wrapper over `PairScorer`, a pair dataset with float-safe labels, and
 `build_attack`, which assembles a plain `textattack.Attack` from afroadv's components.
 
+    space = AttackSpace.build("charnoise", "hau", words="textattack")  # TextAttack indexes its own words
     attack = build_attack(space, PairModelWrapper(PairScorer(load_encoder("e5-small"))), goal="move")
     result = attack.attack(AttackedText(OrderedDict(sentence1=s1, sentence2=s2)), gold_label(0.6))
 
 `afroadv attack --engine textattack` runs exactly this per example (and gives the same outputs as
-the default engine, only slower). Two TextAttack behaviours are worked around here:
+afroadv's engine with `--words textattack`, only slower). Two TextAttack behaviours are worked around here:
 
 - `AttackArgs(parallel=True)` raises "Found no GPU on your system" on a CPU-only machine, so
   afroadv never asks for it; batching happens inside the model wrapper instead;

@@ -3,10 +3,12 @@ pre-transformation constraints, all reading one `core.AttackSpace` (the recipe Y
 language), the same object `afroadv attack` searches with.
 
     from afroadv.attack.transformations import RecipeWordSwap, recipe_constraints
-    space = AttackSpace.build("charnoise", "hau", seed=0, budget=0.2)
+    space = AttackSpace.build("charnoise", "hau", seed=0, budget=0.2, words="textattack")
     transformation = RecipeWordSwap(space)          # usable with any TextAttack search method
     constraints = recipe_constraints(space)         # RepeatModification, RecipeEligibility, WordBudget
 
+TextAttack indexes its own words, so the space must index them too (`words="textattack"`: only
+the words TextAttack's and afroadv's splitters see identically are attackable; see core.py).
 `RecipeWordSwap` only ever rewrites words the recipe may touch (stop words, numbers, names, URLs
 and the sides not attacked are left alone even without the constraints); the constraints also
 tell search methods which words are worth ranking. `WordSwapHomoglyphSwap`, TextAttack's own
@@ -33,12 +35,19 @@ def _columns(current_text) -> tuple[str, ...]:
     return tuple(current_text._text_input.values())
 
 
+def _textattack_space(space: AttackSpace) -> AttackSpace:
+    if space.words != "textattack":
+        raise ValueError("TextAttack indexes its own words: build the space with "
+                         "AttackSpace.build(..., words=\"textattack\")")
+    return space
+
+
 class RecipeWordSwap(WordSwap):
     """Replace one word by one of the recipe's rewrites of it (deterministic per seed and word)."""
 
     def __init__(self, space: AttackSpace):
         super().__init__()
-        self.space = space
+        self.space = _textattack_space(space)
 
     def _get_replacement_words(self, word):
         return list(self.space.rewrites(word))
@@ -79,7 +88,7 @@ class RecipeEligibility(PreTransformationConstraint):
     a word both tokenisers agree on; at least one rewrite."""
 
     def __init__(self, space: AttackSpace):
-        self.space = space
+        self.space = _textattack_space(space)
 
     def _get_modifiable_indices(self, current_text):
         return self.space.eligible_set(_columns(current_text))
@@ -97,7 +106,7 @@ class WordBudget(PreTransformationConstraint):
     MaxModificationRate rounds up and counts every column, which can exceed the budget)."""
 
     def __init__(self, space: AttackSpace):
-        self.space = space
+        self.space = _textattack_space(space)
 
     def _get_modifiable_indices(self, current_text):
         return self.space.budget_set(_columns(current_text), len(current_text.attack_attrs["modified_indices"]))
