@@ -385,3 +385,22 @@ def test_e5_attack_then_evaluate_the_set(tmp_path, e5_small):
                 env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "attack-charnoise" in r.stdout
+
+
+def test_rewrites_never_spell_another_word_where_the_recipe_avoids_them():
+    """generate redraws a typo that spells a known word (amsa → masa); the attack skips it."""
+    from afroadv.attack.core import AttackSpace
+
+    space = AttackSpace.build("charnoise", "hau", seed=0, candidates=50)
+    common = space.perturber.words.common
+    words = ["amsa", "tsare", "biya", "gida", "ruwa", "kasuwa", "makaranta"]
+    found = {w: space.rewrites(w) for w in words}
+    assert all(found.values())
+    assert not any(new.casefold() in common for rewrites in found.values() for new in rewrites)
+    from afroadv.perturb.recipe import derived_rng
+
+    raw = {n for w in words for t, _ in space.perturber.transformations if t.applies(w)
+           for n in t.candidates(w, derived_rng(0, "charnoise", "hau", "attack", w), 50) if n != w}
+    assert {"masa", "tare", "iya"} <= {n for n in raw if n.casefold() in common}  # what the rule keeps out
+    allowed = AttackSpace.build("keyboard", "hau", seed=0, candidates=50)
+    assert allowed.recipe.avoid_real_words  # (both typo recipes avoid real words)

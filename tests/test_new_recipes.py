@@ -192,3 +192,30 @@ def test_hausa_apostrophe_rule_needs_a_following_y():
     assert rule.rewrite("’", "", 0.0) == "’"
     assert rule.rewrite("’ ", "Buhari", 0.0) == "’ "
     assert rule.rewrite(" '", "yan", 0.0) == " "
+
+
+def test_arabizi_types_letters_beside_digits_and_keeps_numerals(tmp_path):
+    """ف24 (France 24) becomes f24, never a token mixing scripts; 1,500 and ٢٤ stay numbers (found in review)."""
+    src = tmp_path / "ar.tsv"
+    src.write_text("sentence1\tsentence2\nقناة ف24 قالت 1,500 شخص و ٢٤ ساعة\tx\n", encoding="utf-8")
+    out = tmp_path / "ar.jsonl"
+    r = run_cli_here("generate", "--lang", "ary", "--recipe", "arabizi", "--dataset", src, "--out", out)
+    assert r.returncode == 0, r.stderr
+    s1 = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["sentence1"]
+    tokens = s1.split()
+    assert "f24" in tokens and "1,500" in tokens and "٢٤" in tokens
+    assert not any(char_script(c) == ARABIC for c in s1 if c.isalpha())
+
+
+def test_arabizi_types_foreign_names_as_the_english_side_does(tmp_path):
+    """In a bitext pair a name is typed as the English side spells it (ترامب → Trump, not tramb);
+    an English stop word opening the sentence never stands in for a word (تدريس stays tdris)."""
+    src = tmp_path / "ar.tsv"
+    src.write_text("sentence1\tsentence2\nترامب زار لندن\tDonald Trump visited London\n"
+                   "تدريس اللغات مهم\tThis is why teaching languages matters\n", encoding="utf-8")
+    out = tmp_path / "ar.jsonl"
+    r = run_cli_here("generate", "--lang", "ary", "--recipe", "arabizi", "--dataset", src, "--out", out)
+    assert r.returncode == 0, r.stderr
+    first, second = (json.loads(line)["sentence1"] for line in out.read_text(encoding="utf-8").splitlines())
+    assert first.split() == ["Trump", "zar", "London"]
+    assert second.split()[0] == "tdris"

@@ -184,7 +184,8 @@ class AttackSpace:
     # -------------------------------------------------------------- what a word may become
     def rewrites(self, word: str) -> tuple[str, ...]:
         """Distinct rewrites of `word` from every transformation of the recipe that applies to it,
-        up to `candidates` each; the same word always gets the same list (seeded by the word)."""
+        up to `candidates` each, none spelling another known word where the recipe avoids real words
+        (as generate does); the same word always gets the same list (seeded by the word)."""
         found = self._rewrites.get(word)
         if found is None:
             rng = derived_rng(self.seed, self.recipe.name, self.lang.code, "attack", word)
@@ -194,7 +195,7 @@ class AttackSpace:
                     continue
                 for new in t.candidates(word, rng, self.candidates):
                     new = nfc(new)
-                    if new != word and self._one_word(new):
+                    if new != word and self._one_word(new) and not self.perturber.spells_another_word(word, new):
                         out.setdefault(new)
             found = tuple(out)
             size = len(word) + sum(map(len, found))

@@ -92,6 +92,25 @@ class Arabizi(Transformation):
     def apply(self, word: str, rng: random.Random | None = None) -> str:
         return self.romanise(word)
 
+    reads_anchor = True
+
+    def apply_beside(self, word: str, rng: random.Random, anchor_names: tuple[str, ...]) -> str:
+        """A name typed as the pair's English side spells it (ترامب → Trump, not tramb): chat writers
+        type a foreign name in its own Latin spelling, not back from its Arabic one. Only words of
+        four letters or more without the article, matched by sound to a capitalised English word
+        (translit's rule) and not an English stop word (a sentence's first word: تدريس tdris ≠ This),
+        so that common words stay as romanised."""
+        new = self.romanise(word)
+        if len(new) >= 4 and not word.startswith("ال") and anchor_names:
+            from afroadv.langs import load_stopwords
+            from afroadv.perturb.translit import anchor_spelling
+
+            english = load_stopwords("eng")
+            found = anchor_spelling(new, tuple(n for n in anchor_names if n.casefold() not in english))
+            if found:
+                return found
+        return new
+
     def candidates(self, word: str, rng: random.Random, n: int) -> list[str]:
         return [self.romanise(word)] if self.applies(word) else []
 

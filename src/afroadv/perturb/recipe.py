@@ -30,10 +30,11 @@ from afroadv.words import TextContext, word_classes
 
 SIDES = ("both", "first", "second", "either")  # either: one side per pair, chosen by the seed among those it can change
 EXPECTS = ("same", "decrease")  # what the recipe should do to a pair's similarity: keep it, or lower it (directional)
-PROTECTABLE = {"numbers", "digits", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds",
+PROTECTABLE = {"numbers", "digits", "numerals", "urls", "emails", "mentions", "hashtags", "names", "stopwords", "compounds",
                "number_neighbours", "name_neighbours"}
 # numbers: digits and number words (a typo in "biyu" changes the number); digits: digits only (translit
-# spells a number word in Latin letters without changing its value); number_neighbours: the words
+# spells a number word in Latin letters without changing its value); numerals: tokens written only in
+# digits and a number's separators (24, 1,500 — not ف24, whose letter arabizi types as f24); number_neighbours: the words
 # right beside a number too (code-switching "8 jaar" would need "8 years", "watanni biyu" "two months");
 # name_neighbours: the word right before a name (jihar Borno would need "Borno State", not "state Borno")
 # data a recipe needs for a language; the last three say why not through `refusal(lang)` in their module
@@ -345,6 +346,11 @@ class TextResult(NamedTuple):
         return len(self.changes)
 
 
+def is_numeral(token: str) -> bool:
+    """A token written only in digits and a number's separators (24, 1,500, 3.5, 10%)."""
+    return has_digit(token) and all(c.isdigit() or c in ".,:/%-+'٫٬" for c in token)
+
+
 def derived_rng(*parts) -> random.Random:
     """A random.Random named by its parts: for augmentation, attacks and sampling, where the full
     random API matters more than the cost of seeding (generation uses addressed draws instead)."""
@@ -422,6 +428,7 @@ class Perturber:
         self.stopwords = (self.words.function | lang.stopword_set()) if "stopwords" in protect else frozenset()
         self._protect_numbers = "numbers" in protect
         self._protect_digits = self._protect_numbers or "digits" in protect
+        self._protect_numerals = "numerals" in protect
         self._protect_names = "names" in protect
         self._protect_compounds = "compounds" in protect
         self._protect_beside_numbers = "number_neighbours" in protect
@@ -499,7 +506,7 @@ class Perturber:
         if not token.isalpha():  # (letters only: neither protected nor a number)
             if is_protected_token(token):
                 return PROTECTED
-            if self._protect_digits and has_digit(token):
+            if (self._protect_digits and has_digit(token)) or (self._protect_numerals and is_numeral(token)):
                 return CONTEXT if self._protect_beside_numbers and multi else FIXED
         if self._protect_numbers and words.is_number(k):
             return CONTEXT if self._protect_beside_numbers and multi else FIXED
@@ -589,6 +596,11 @@ class Perturber:
         starts = [0, *accumulate(len(c) + 1 for c in a.chunks)]
         return [(starts[ci] + s, starts[ci] + e, n) for ci, s, e, n in a.targets(self.analyser.statics)]
 
+    def spells_another_word(self, word: str, new: str) -> bool:
+        """With `avoid_real_words`: does this edit spell another known word of the language (water →
+        town)? Such an edit changes meaning, not spelling: generate redraws it, the attack skips it."""
+        return self.recipe.avoid_real_words and new != word and new.casefold() in self.words.common
+
     def edit_word(self, word: str, key: int, slot: int, anchor_names: tuple[str, ...] = (),
                   own: frozenset[str] = frozenset()) -> str:
         """One eligible word rewritten: a transformation chosen by weight (always one draw), then its
@@ -601,7 +613,7 @@ class Perturber:
                 new = nfc(t.apply_in_record(word, draws, own))
             else:
                 new = nfc(t.apply_beside(word, draws, anchor_names) if anchor_names and t.reads_anchor else t.apply(word, draws))
-            if new == word or not self.recipe.avoid_real_words or new.casefold() not in self.words.common:
+            if not self.spells_another_word(word, new):
                 return new
         return word
 
