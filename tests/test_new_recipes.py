@@ -219,3 +219,15 @@ def test_arabizi_types_foreign_names_as_the_english_side_does(tmp_path):
     first, second = (json.loads(line)["sentence1"] for line in out.read_text(encoding="utf-8").splitlines())
     assert first.split() == ["Trump", "zar", "London"]
     assert second.split()[0] == "tdris"
+
+
+def test_arabizi_name_skeletons():
+    """Arabic spells p as b and v as f and drops short vowels: a name typed back from it is
+    matched by its consonants (bilin ~ Palin, woutrz ~ Waters), never by too few of them."""
+    from afroadv.perturb.arabizi import same_skeleton
+
+    assert same_skeleton("bilin", ("Palin", "Sarah")) == "Palin"
+    assert same_skeleton("woutrz", ("Maxine", "Waters")) == "Waters"
+    assert same_skeleton("siti", ("City",)) is None  # two consonants: too few to tell
+    assert same_skeleton("birnrz", ("Berners-Lee",)) is None
+    assert same_skeleton("ktab", ("Kent", "Kate")) is None

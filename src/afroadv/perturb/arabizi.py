@@ -19,6 +19,7 @@ import random
 import unicodedata
 from functools import lru_cache
 
+import regex
 import yaml
 
 from afroadv.errors import AfroadvError
@@ -57,6 +58,36 @@ def load_region(code: str) -> tuple[str, dict, dict[str, str], str]:
     return region, yaml.safe_load(raw.decode("utf-8")), dict(regions.get("punctuation") or {}), version
 
 
+_SKELETON_PAIRS = (("ph", "f"), ("th", "t"), ("sh", "s"), ("ch", "s"), ("ck", "k"), ("gh", "k"), ("kh", "k"))
+_SKELETON_LETTERS = str.maketrans("pvcqgzx", "bfkkksk")  # sounds Arabic spells with one letter (p b, v f)
+
+
+def skeleton(word: str) -> str:
+    """A name's consonants as Arabic script keeps them: first letter, then consonants with the
+    sounds Arabic merges merged (Palin ~ bilin → bln, Waters ~ woutrz → wtrs)."""
+    w = word.casefold()
+    for a, b in _SKELETON_PAIRS:
+        w = w.replace(a, b)
+    w = regex.sub(r"c(?=[eiy])", "s", w).translate(_SKELETON_LETTERS)
+    w = regex.sub(r"[^a-z]", "", w)
+    w = w[:1] + regex.sub(r"[aeiouyw]", "", w[1:])
+    return regex.sub(r"(.)\1", r"\1", w)
+
+
+def same_skeleton(romanised: str, names: tuple[str, ...]) -> str | None:
+    """The one anchor name whose consonant skeleton is the romanised word's (three consonants or
+    more), or within one edit of it (five or more): a name typed back from its Arabic spelling.
+    Hyphenated names are left out: the Arabic splits them into parts."""
+    from afroadv.attack.core import levenshtein
+
+    mine = skeleton(romanised)
+    if len(mine) < 3:
+        return None
+    found = {n for n in names if "-" not in n and (theirs := skeleton(n))[:1] == mine[:1]
+             and (theirs == mine or (len(mine) >= 5 and levenshtein(theirs, mine) <= 1))}
+    return found.pop() if len(found) == 1 else None
+
+
 @register
 class Arabizi(Transformation):
     """An Arabic-script word typed in the region's Latin chat alphabet: شحال → ch7al (Maghrebi)."""
@@ -77,6 +108,7 @@ class Arabizi(Transformation):
         self.hamza = {str(k): str(v) for k, v in spec["hamza"].items()}
         self.article = str(spec["article"])
         self.sun_letters = str(spec.get("article_sun_letters") or "")
+        self.final_ha = spec.get("final_ha")  # None: ه is h everywhere
         self.words = {unicodedata.normalize("NFC", str(k)): str(v) for k, v in (spec.get("words") or {}).items()}
         self.harakat = {k: str(v) for k, v in spec["harakat"].items()}
         self.lone_digit_vowel = str(lone_digit_vowel)
@@ -106,7 +138,8 @@ class Arabizi(Transformation):
             from afroadv.perturb.translit import anchor_spelling
 
             english = load_stopwords("eng")
-            found = anchor_spelling(new, tuple(n for n in anchor_names if n.casefold() not in english))
+            names = tuple(n for n in anchor_names if n.casefold() not in english)
+            found = anchor_spelling(new, names) or same_skeleton(new, names)
             if found:
                 return found
         return new
@@ -153,6 +186,8 @@ class Arabizi(Transformation):
                 out.append(self.alef_medial.get(c, self.alef[c]) if i else self.alef[c])
             elif c in self.hamza:
                 out.append(self.hamza[c])
+            elif c == "ه" and self.final_ha is not None and not nxt and i >= 2 and prev in self.letters:
+                out.append(str(self.final_ha))  # the -a ending spelled ه (صحه ss7a)
             elif c in self.letters:
                 consonant, consonant_at = self.letters[c], len(out)
                 out.append(consonant)
