@@ -112,7 +112,8 @@ def test_numswap_changes_one_number_clearly_and_nothing_else():
         seen.add(a)
     assert seen == set(numbers)  # every number is a site
     assert _edit("numswap", "hau", text, 7) == _edit("numswap", "hau", text, 7)
-    assert _edit("numswap", "hau", "Ana ruwa a Kano COVID-19 G7.") == "Ana ruwa a Kano COVID-19 G7."  # no number of its own
+    for alone in ("Ana ruwa a Kano COVID-19 G7.", "Alawus N45,000 ne, ko N33,00.", "Sun kashe 3.5m."):
+        assert _edit("numswap", "hau", alone) == alone  # no number of its own (a group of N45,000 is not one)
 
 
 def test_entityswap_replaces_a_name_by_another_of_the_same_kind():
@@ -299,19 +300,29 @@ def test_entityswap_on_bitext_matches_a_name_by_its_english_spelling():
         assert (c, d) == (pairs[1].sentence1, pairs[1].sentence2)
 
 
-@pytest.mark.parametrize("recipe", ["negation", "wordswap"])
+# per recipe: two related Hausa sentences it can edit, and the first one's English translation
+GOLD_PAIRS = {
+    "negation": ("Sun tafi kasuwa jiya da safe.", "Za su tafi makaranta gobe da yamma.", "They went to the market."),
+    "wordswap": ("Sun tafi kasuwa jiya da safe.", "Za su tafi makaranta gobe da yamma.", "They went to the market."),
+    "numswap": ("Sun tafi kasuwa a shekarar 2019.", "A 2019 sun je makaranta.", "They went to the market in 2019."),
+    "entityswap": ("Sun tafi kasuwar Kano jiya.", "Mutanen Kano sun yi murna.", "They went to the Kano market."),
+}
+
+
+@pytest.mark.parametrize("recipe", list(GOLD_PAIRS))
 def test_low_gold_sts_pairs_are_not_eligible_but_bitext_pairs_are(recipe):
-    s1, s2 = "Sun tafi kasuwa jiya da safe.", "Za su tafi makaranta gobe da yamma."
+    s1, s2, english = GOLD_PAIRS[recipe]
     pairs = [_pair(s1, s2, 0.2, id="low"), _pair(s1, s2, 0.5, id="mid"), _pair(s1, s2, 0.9, id="high"),
-             _pair(s1, "They went to the market.", task="bitext", id="bitext")]
-    runs = _pairs(recipe, pairs, range(10), set_texts=[s1, s2, "Ruwa ya yi yawa a gari."])
+             _pair(s1, english, task="bitext", id="bitext")]
+    set_texts = [s1, s2, "Ruwa ya yi yawa a gari."]
+    runs = _pairs(recipe, pairs, range(10), set_texts=set_texts)
     for low, mid, high, bitext in runs.values():
         assert low == (s1, s2)
-        assert bitext[0] != s1 and bitext[1] == "They went to the market."
+        assert bitext[0] != s1 and bitext[1] == english
     assert all(mid != (s1, s2) and high != (s1, s2) for _, mid, high, _ in runs.values())
     # the threshold is a share of the set's gold scale: 0.5 of 0-5 is 2.5
     on_five = [_pair(s1, s2, 2.0, id="low"), _pair(s1, s2, 3.0, id="high")]
-    for low, high in _pairs(recipe, on_five, range(5), score_scale=(0.0, 5.0), set_texts=[s1, s2, "Ruwa ya yi yawa."]).values():
+    for low, high in _pairs(recipe, on_five, range(5), score_scale=(0.0, 5.0), set_texts=set_texts).values():
         assert low == (s1, s2) and high != (s1, s2)
 
 
@@ -340,15 +351,15 @@ def test_min_gold_is_parsed_and_checked():
 
 def test_every_changed_hausa_pair_loses_something_it_shared():
     """On the real set: numswap's old value and entityswap's old name were on the other side and are
-    gone from the changed one; negation's and wordswap's pairs have gold ≥ 0.5."""
+    gone from the changed one; every changed pair has gold ≥ 0.5."""
     for recipe in ("numswap", "entityswap", "negation", "wordswap"):
         changed = [r for r in generate("hau", recipe).records if r["changed"]]
-        assert len(changed) >= 30, recipe
+        assert len(changed) >= 25, recipe
         for r in changed:
             side = "sentence1" if r["sentence1"] != r["orig_sentence1"] else "sentence2"
             other = r["orig_sentence2" if side == "sentence1" else "orig_sentence1"]
+            assert r["score"] >= 0.5
             if recipe in ("negation", "wordswap"):
-                assert r["score"] >= 0.5
                 continue
             old, new = _words(r["orig_" + side]), _words(r[side])
             gone = [w for w in old if w not in new]
@@ -379,7 +390,7 @@ def number_pairs(tmp_path):
     rows = ["id,sentence1,sentence2,score"]
     for i in range(10):
         s = f"{'Ba' if i < 4 else 'Mutane'} {100 + 37 * i} sun zo kasuwa."
-        rows.append(f"p{i},{s},{s},{i / 10}")
+        rows.append(f"p{i},{s},{s},{0.5 + i / 20}")  # (gold ≥ 0.5: every pair may lose similarity)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 

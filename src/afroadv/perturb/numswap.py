@@ -85,12 +85,14 @@ class NumSwap(SentenceEdit):
 
     @staticmethod
     def _attached(toks: Tokens, i: int, before: bool) -> bool:
-        """Digits glued to a word by a hyphen or slash (COVID-19, 4/5ths): part of a name or code."""
+        """Digits glued to a word by a hyphen or slash (COVID-19, 4/5ths), or a digit group of a number
+        that begins or ends inside a word (N45,000; 3.5m): part of a name, a code or a larger number."""
         gap = toks.gap_before(i) if before else toks.gap_after(i)
         j = i - 1 if before else i + 1
-        if gap not in ("-", "/", "_") or not 0 <= j < len(toks.tokens):
+        if not 0 <= j < len(toks.tokens) or _is_digits(toks.tokens[j]):
             return False
-        return not _is_digits(toks.tokens[j])
+        touching = toks.tokens[j][-1:] if before else toks.tokens[j][:1]
+        return gap in ("-", "/", "_") or (gap in _SEPARATORS and touching.isdigit())
 
     @staticmethod
     def _parts(toks: Tokens, site: Site) -> tuple[str, str]:
