@@ -129,14 +129,15 @@ def rate_stats(records: list[dict], nominal: float) -> dict:
     }
 
 
-def pair_stats(records: list[dict], perturber: Perturber) -> dict:
+def pair_stats(records: list[dict], min_gold_score: float | None) -> dict:
     """A directional set's eligible pairs: those the pair rules let the recipe change (gold at least
-    `min_gold_score` for a scored STS pair; a site the other side shares for numswap / entityswap)
-    and where it found something to change. `n_changed` of them were changed (the results' `n`)."""
+    `min_gold_score` — None for a set without gold — for a scored STS pair; a site the other side
+    shares for numswap / entityswap) and where it found something to change. `n_changed` of them
+    were changed (the results' `n`)."""
     n = len(records)
     eligible = sum(r.get("n_eligible", 0) > 0 for r in records)
     return {"n_eligible_pairs": eligible, "eligible_pair_share": round(eligible / n, 6) if n else 0.0,
-            "min_gold_score": perturber.min_gold_score}
+            "min_gold_score": min_gold_score}
 
 
 def dataset_texts(ds: LoadedDataset) -> list[str]:
@@ -166,7 +167,7 @@ def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[
         "input_sha256": pairs_sha256(ds.pairs[:limit] if limit else ds.pairs),
         "lexicons": perturber.resource_versions,
         "dataset_words": _context_summary(perturber),
-        "stats": {**rate_stats(records, recipe.rate), **(pair_stats(records, perturber) if recipe.expect == "decrease" else {})},
+        "stats": {**rate_stats(records, recipe.rate), **(pair_stats(records, perturber.min_gold_score if ds.score_scale else None) if recipe.expect == "decrease" else {})},
         "columns": COLUMNS + COUNT_COLUMNS,
     }
 
