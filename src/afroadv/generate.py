@@ -148,6 +148,8 @@ def dataset_texts(ds: LoadedDataset) -> list[str]:
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
     recipe = perturber.recipe
     learned = {"language_profile": perturber.lang.learned.summary()} if perturber.lang.learned else {}
+    min_gold_score = perturber.min_gold_score if ds.score_scale else None
+    pairs = pair_stats(records, min_gold_score) if recipe.expect == "decrease" else {}
     return {
         "afroadv_version": __version__,
         "kind": "generated-set",
@@ -167,7 +169,7 @@ def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[
         "input_sha256": pairs_sha256(ds.pairs[:limit] if limit else ds.pairs),
         "lexicons": perturber.resource_versions,
         "dataset_words": _context_summary(perturber),
-        "stats": {**rate_stats(records, recipe.rate), **(pair_stats(records, perturber.min_gold_score if ds.score_scale else None) if recipe.expect == "decrease" else {})},
+        "stats": {**rate_stats(records, recipe.rate), **pairs},
         "columns": COLUMNS + COUNT_COLUMNS,
     }
 

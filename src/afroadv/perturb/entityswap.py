@@ -40,7 +40,7 @@ def gazetteer_names(code: str, script: str) -> dict[tuple[str, ...], tuple[str, 
     """casefolded name tokens -> (kind, spelling, English spelling), for the gazetteer's persons and
     places of this language and script."""
     path = data_dir() / "names" / "gazetteer.tsv"
-    out: dict[tuple[str, ...], str] = {}
+    out: dict[tuple[str, ...], tuple[str, str, str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         cols = line.split("\t")
         if len(cols) < 6 or cols[2] not in KINDS or cols[5] == "low" or cols[1] != script:
