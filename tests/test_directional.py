@@ -112,15 +112,16 @@ def test_numswap_changes_one_number_clearly_and_nothing_else():
         seen.add(a)
     assert seen == set(numbers)  # every number is a site
     assert _edit("numswap", "hau", text, 7) == _edit("numswap", "hau", text, 7)
-    assert _edit("numswap", "hau", "Ana ruwa a Kano COVID-19 G7.") == "Ana ruwa a Kano COVID-19 G7."  # no number of its own
+    for alone in ("Ana ruwa a Kano COVID-19 G7.", "Alawus N45,000 ne, ko N33,00.", "Sun kashe 3.5m."):
+        assert _edit("numswap", "hau", alone) == alone  # no number of its own (a group of N45,000 is not one)
 
 
 def test_entityswap_replaces_a_name_by_another_of_the_same_kind():
     from afroadv.perturb.entityswap import gazetteer_names
 
     hau = get_language("hau")
-    places = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "place"}
-    persons = {spelling for kind, spelling in gazetteer_names("hau", "Latin").values() if kind == "person"}
+    places = {spelling for kind, spelling, _ in gazetteer_names("hau", "Latin").values() if kind == "place"}
+    persons = {spelling for kind, spelling, _ in gazetteer_names("hau", "Latin").values() if kind == "person"}
     set_texts = ["Gwamnan ya ziyarci garin Daudawa jiya.", "Shugaba Bola Ahmed Tinubu ya isa Abuja."]
     learned = {"Daudawa"}  # a place the set itself names after a cue (garin)
     for seed in range(30):
@@ -213,7 +214,7 @@ def test_negation_rule_files_cite_sources_and_refuse_other_languages():
 
 def test_directional_sets_change_one_side_and_are_deterministic():
     for recipe in ("numswap", "entityswap", "negation"):
-        a, b = generate("hau", recipe, limit=80), generate("hau", recipe, limit=80)
+        a, b = generate("hau", recipe, limit=200), generate("hau", recipe, limit=200)
         assert a.records == b.records and a.manifest == b.manifest
         changed = [r for r in a.records if r["changed"]]
         assert len(changed) >= 10, recipe
@@ -221,7 +222,149 @@ def test_directional_sets_change_one_side_and_are_deterministic():
             assert (r["sentence1"] != r["orig_sentence1"]) != (r["sentence2"] != r["orig_sentence2"])
             assert r["n_changed"] == 1 and r["n_eligible"] >= 1
         assert a.manifest["recipe"]["expect"] == "decrease"
-        assert generate("hau", recipe, limit=80, seed=5).records != a.records
+        assert generate("hau", recipe, limit=200, seed=5).records != a.records
+
+
+# --- pair-aware eligibility: only what the pair shares, only pairs with similarity to lose ----------
+
+def _pairs(recipe: str, pairs, seeds=range(30), score_scale=None, set_texts=()):
+    """{seed: [(sentence1, sentence2) after the recipe, per pair]}, generated as `generate` does."""
+    from afroadv.generate import perturb_pairs
+
+    texts = list(set_texts) or [t for p in pairs for t in (p.sentence1, p.sentence2)]
+    per = load_recipe(recipe).perturber(get_language(pairs[0].lang), set_texts=texts, score_scale=score_scale)
+    return {seed: [(r["sentence1"], r["sentence2"]) for r in perturb_pairs(per, list(pairs), seed)] for seed in seeds}
+
+
+def _pair(s1, s2, score=None, task="sts", lang="hau", id="p"):
+    from afroadv.data.pairs import Pair
+
+    return Pair(id, lang, task, s1, s2, score)
+
+
+def test_numswap_changes_only_a_number_both_sides_write_on_one_side():
+    shared = _pair("Mutane 200 sun mutu a shekarar 2019.", "An kashe mutane a shekarar 2019 a Kano.")
+    alone = _pair("Mutane 200 sun mutu.", "An kashe mutane 15 a Kano.", id="q")  # no number on both sides
+    sides = set()
+    for (a, b), (c, d) in _pairs("numswap", [shared, alone]).values():
+        assert (c, d) == (alone.sentence1, alone.sentence2)
+        assert (a != shared.sentence1) != (b != shared.sentence2)  # one side only
+        assert "200" in a and "2019" in (b if a != shared.sentence1 else a)  # 200 is not shared: never changed
+        new = (a if a != shared.sentence1 else b).split("shekarar ")[1][:4]
+        assert new != "2019" and new not in shared.sentence1 + shared.sentence2  # the pair no longer shares it
+        sides.add(a != shared.sentence1)
+    assert sides == {True, False}  # the seed picks the side
+
+
+def test_numswap_compares_numbers_by_value_and_needs_them_once_on_the_changed_side():
+    by_value = [_pair("Naira 1,500 ne.", "Naira 1500 ne.", id="a"), _pair("Kashi 3,5 ne.", "Kashi 3.5 ne.", id="b"),
+                _pair("Naira 1,500 ne.", "Naira 15 ne.", id="c")]
+    for out in _pairs("numswap", by_value).values():
+        same = [o == (p.sentence1, p.sentence2) for o, p in zip(out, by_value)]
+        assert same == [False, False, True], out
+    # side 1 writes 10 twice (one edit would leave it shared): only side 2's 10 may change
+    twice = _pair("Mutum 10 sun mutu ranar 10 ga Satumba.", "Mutum 10 sun mutu.")
+    for ((a, b),) in _pairs("numswap", [twice]).values():
+        assert a == twice.sentence1 and b != twice.sentence2 and "10" not in b
+
+
+def test_numswap_on_bitext_needs_the_number_in_the_english_translation():
+    pairs = [_pair("Sun isa a shekarar 2019.", "They arrived in 2019.", task="bitext", id="a"),
+             _pair("Sun isa a shekarar 2019.", "They arrived that year.", task="bitext", id="b")]
+    for (a, b), (c, d) in _pairs("numswap", pairs).values():
+        assert a != pairs[0].sentence1 and b == pairs[0].sentence2 and "2019" not in a
+        assert (c, d) == (pairs[1].sentence1, pairs[1].sentence2)
+
+
+def test_entityswap_changes_only_a_name_both_sides_write():
+    shared = _pair("Gwamnan jihar Kano ya isa Abuja jiya.", "Mutanen Kano sun yi murna.")
+    alone = _pair("Gwamnan jihar Kano ya isa Abuja jiya.", "Mutane sun yi murna.", id="q")
+    sides = set()
+    for (a, b), (c, d) in _pairs("entityswap", [shared, alone], set_texts=[shared.sentence1]).values():
+        assert (c, d) == (alone.sentence1, alone.sentence2)
+        assert (a != shared.sentence1) != (b != shared.sentence2)
+        assert "Abuja" in a and "Kano" in (b if a != shared.sentence1 else a)  # Abuja is not shared: kept
+        sides.add(a != shared.sentence1)
+    assert sides == {True, False}
+    # a person named in full on one side and by surname on the other is the same name
+    person = _pair("Shugaba Muhammadu Buhari ya yi magana.", "Buhari's speech was long.", task="bitext")
+    for ((a, b),) in _pairs("entityswap", [person]).values():
+        assert "Buhari" not in a and b == person.sentence2
+
+
+def test_entityswap_on_bitext_matches_a_name_by_its_english_spelling():
+    pairs = [_pair("Sun isa Najeriya jiya.", "They reached Nigeria yesterday.", task="bitext", id="a"),
+             _pair("Sun isa Najeriya jiya.", "They arrived yesterday.", task="bitext", id="b")]
+    for (a, b), (c, d) in _pairs("entityswap", pairs).values():
+        assert "Najeriya" not in a and b == pairs[0].sentence2
+        assert (c, d) == (pairs[1].sentence1, pairs[1].sentence2)
+
+
+# per recipe: two related Hausa sentences it can edit, and the first one's English translation
+GOLD_PAIRS = {
+    "negation": ("Sun tafi kasuwa jiya da safe.", "Za su tafi makaranta gobe da yamma.", "They went to the market."),
+    "wordswap": ("Sun tafi kasuwa jiya da safe.", "Za su tafi makaranta gobe da yamma.", "They went to the market."),
+    "numswap": ("Sun tafi kasuwa a shekarar 2019.", "A 2019 sun je makaranta.", "They went to the market in 2019."),
+    "entityswap": ("Sun tafi kasuwar Kano jiya.", "Mutanen Kano sun yi murna.", "They went to the Kano market."),
+}
+
+
+@pytest.mark.parametrize("recipe", list(GOLD_PAIRS))
+def test_low_gold_sts_pairs_are_not_eligible_but_bitext_pairs_are(recipe):
+    s1, s2, english = GOLD_PAIRS[recipe]
+    pairs = [_pair(s1, s2, 0.2, id="low"), _pair(s1, s2, 0.5, id="mid"), _pair(s1, s2, 0.9, id="high"),
+             _pair(s1, english, task="bitext", id="bitext")]
+    set_texts = [s1, s2, "Ruwa ya yi yawa a gari."]
+    runs = _pairs(recipe, pairs, range(10), set_texts=set_texts)
+    for low, mid, high, bitext in runs.values():
+        assert low == (s1, s2)
+        assert bitext[0] != s1 and bitext[1] == english
+    assert all(mid != (s1, s2) and high != (s1, s2) for _, mid, high, _ in runs.values())
+    # the threshold is a share of the set's gold scale: 0.5 of 0-5 is 2.5
+    on_five = [_pair(s1, s2, 2.0, id="low"), _pair(s1, s2, 3.0, id="high")]
+    for low, high in _pairs(recipe, on_five, range(5), score_scale=(0.0, 5.0), set_texts=set_texts).values():
+        assert low == (s1, s2) and high != (s1, s2)
+
+
+def test_manifests_record_the_pair_rule_and_the_eligible_share(tmp_path):
+    path = tmp_path / "pairs.csv"
+    rows = ["id,sentence1,sentence2,score", "a,Sun tafi kasuwa.,Sun tafi kasuwa jiya.,0.9",
+            "b,Sun tafi kasuwa.,Ruwa ya yi yawa.,0.1", "c,Sun tafi kasuwa.,Suna zuwa makaranta.,0.4"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    gs = generate("hau", "negation", dataset=str(path))
+    stats = gs.manifest["stats"]
+    assert gs.manifest["recipe"]["parameters"]["min_gold"] == 0.5 and stats["min_gold_score"] == 0.5
+    assert stats["n_eligible_pairs"] == 1 and stats["eligible_pair_share"] == pytest.approx(1 / 3, abs=1e-6)
+    assert [r["changed"] for r in gs.records] == [True, False, False]
+    assert "min_gold" not in load_recipe("charnoise").params()  # invariance recipes' parameters are as before
+    assert gs.records == generate("hau", "negation", dataset=str(path)).records
+
+
+def test_min_gold_is_parsed_and_checked():
+    assert parse_recipe({**RECIPE, "expect": "decrease", "min_gold": 0.5}, "x.yaml").min_gold == 0.5
+    for bad in (-0.1, 1.5, "half", True):
+        with pytest.raises(AfroadvError, match=r"x.yaml: `min_gold` must be a share of the gold scale"):
+            parse_recipe({**RECIPE, "expect": "decrease", "min_gold": bad}, "x.yaml")
+    with pytest.raises(AfroadvError, match="`min_gold` is for directional recipes"):
+        parse_recipe({**RECIPE, "min_gold": 0.5}, "x.yaml")
+
+
+def test_every_changed_hausa_pair_loses_something_it_shared():
+    """On the real set: numswap's old value and entityswap's old name were on the other side and are
+    gone from the changed one; every changed pair has gold ≥ 0.5."""
+    for recipe in ("numswap", "entityswap", "negation", "wordswap"):
+        changed = [r for r in generate("hau", recipe).records if r["changed"]]
+        assert len(changed) >= 25, recipe
+        for r in changed:
+            side = "sentence1" if r["sentence1"] != r["orig_sentence1"] else "sentence2"
+            other = r["orig_sentence2" if side == "sentence1" else "orig_sentence1"]
+            assert r["score"] >= 0.5
+            if recipe in ("negation", "wordswap"):
+                continue
+            old, new = _words(r["orig_" + side]), _words(r[side])
+            gone = [w for w in old if w not in new]
+            assert gone, r["id"]
+            assert any(g.casefold() in other.casefold() for g in gone), (r["id"], gone, other)
 
 
 # --- evaluation: the pass rate, its CI, the report, the gate ----------------------------------
@@ -247,7 +390,7 @@ def number_pairs(tmp_path):
     rows = ["id,sentence1,sentence2,score"]
     for i in range(10):
         s = f"{'Ba' if i < 4 else 'Mutane'} {100 + 37 * i} sun zo kasuwa."
-        rows.append(f"p{i},{s},{s},{i / 10}")
+        rows.append(f"p{i},{s},{s},{0.5 + i / 20}")  # (gold ≥ 0.5: every pair may lose similarity)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 

@@ -159,3 +159,32 @@ def test_phonetic_geez_keyboard_changes_only_geez(code, data, seed):
     res = p.perturb_text(data.draw(texts(code)), seed)
     for _, old, new in res.changes:
         assert [c for c in old if char_script(c) != ETHIOPIC] == [c for c in new if char_script(c) != ETHIOPIC]
+
+
+PAIR_AWARE = [(r, c) for r, c in SENTENCE_PAIRS if r in ("numswap", "entityswap")]
+
+
+@pytest.mark.parametrize("recipe,code", PAIR_AWARE)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**32))
+def test_sentence_edit_in_a_pair_changes_only_what_the_other_side_shares(recipe, code, data, seed):
+    """In a pair, numswap and entityswap edit a site whose content (a number's value, a name) the
+    other side holds and this side holds only there; afterwards this side holds it no more, and what
+    it brings in the pair did not hold. A text sharing nothing with the other side stays as it was."""
+    perturber = load_recipe(recipe).perturber(get_language(code), set_texts=SET_TEXTS)
+    text = data.draw(texts(code))
+    other = data.draw(texts(code)) + " " + text[data.draw(st.integers(0, len(text))):]  # often sharing a part of text
+    res = perturber.perturb_text(text, seed, other=other)
+    assert unicodedata.is_normalized("NFC", res.text)
+    (edit,) = perturber.sentence_edits
+    before, theirs = Tokens.of(nfc(text)), Tokens.of(nfc(other))
+    if not res.changes:
+        assert res.text == nfc(text)
+        return
+    ((start, old, new),) = res.changes
+    site = next(s for s in edit.sites(before) if s.start == start)
+    keys = edit.site_keys(before, site)
+    assert keys & edit.text_keys(theirs) and not keys & edit.text_keys(before, site)
+    assert not keys & edit.text_keys(Tokens.of(res.text))  # gone from this side
+    if recipe == "numswap":  # (a name's pool may hold a name that shares a capitalised word with nothing here)
+        assert not edit.text_keys(Tokens.of(res.text)) - edit.text_keys(before) & edit.text_keys(theirs)

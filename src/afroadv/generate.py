@@ -129,6 +129,17 @@ def rate_stats(records: list[dict], nominal: float) -> dict:
     }
 
 
+def pair_stats(records: list[dict], min_gold_score: float | None) -> dict:
+    """A directional set's eligible pairs: those the pair rules let the recipe change (gold at least
+    `min_gold_score` — None for a set without gold — for a scored STS pair; a site the other side
+    shares for numswap / entityswap) and where it found something to change. `n_changed` of them
+    were changed (the results' `n`)."""
+    n = len(records)
+    eligible = sum(r.get("n_eligible", 0) > 0 for r in records)
+    return {"n_eligible_pairs": eligible, "eligible_pair_share": round(eligible / n, 6) if n else 0.0,
+            "min_gold_score": min_gold_score}
+
+
 def dataset_texts(ds: LoadedDataset) -> list[str]:
     """Every pair's African-language side(s), whatever the limit: what a set learns about itself from."""
     return ds.own_texts()
@@ -137,6 +148,8 @@ def dataset_texts(ds: LoadedDataset) -> list[str]:
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
     recipe = perturber.recipe
     learned = {"language_profile": perturber.lang.learned.summary()} if perturber.lang.learned else {}
+    min_gold_score = perturber.min_gold_score if ds.score_scale else None
+    pairs = pair_stats(records, min_gold_score) if recipe.expect == "decrease" else {}
     return {
         "afroadv_version": __version__,
         "kind": "generated-set",
@@ -156,7 +169,7 @@ def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[
         "input_sha256": pairs_sha256(ds.pairs[:limit] if limit else ds.pairs),
         "lexicons": perturber.resource_versions,
         "dataset_words": _context_summary(perturber),
-        "stats": rate_stats(records, recipe.rate),
+        "stats": {**rate_stats(records, recipe.rate), **pairs},
         "columns": COLUMNS + COUNT_COLUMNS,
     }
 
@@ -169,9 +182,10 @@ def _context_summary(perturber: Perturber) -> dict | None:
 def dataset_perturber(recipe: Recipe, language: Language, ds: LoadedDataset, rate: float | None = None,
                       sides: str | None = None) -> Perturber:
     """The recipe bound to the language and to what the dataset shows about its words (and, for a
-    recipe drawing from the set, to the set's own words)."""
+    recipe drawing from the set, to the set's own words; for `min_gold`, to its gold scale)."""
     texts = dataset_texts(ds)
-    return recipe.perturber(language, rate=rate, sides=sides, context=TextContext.learn(texts), set_texts=texts)
+    return recipe.perturber(language, rate=rate, sides=sides, context=TextContext.learn(texts), set_texts=texts,
+                            score_scale=ds.score_scale)
 
 
 def check_rate(rate: float | None) -> float | None:

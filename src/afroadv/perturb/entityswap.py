@@ -10,6 +10,11 @@ name itself nor share a word with the record (Muhammadu Buhari → Buhari is not
 after a cue of a group (Hausa jihar "state", garin "town", ƙasar "country") is replaced by one the
 set writes after a cue of the same group, where the set holds at least three (jihar Kano → jihar
 Borno, not jihar Ghana); otherwise by any name of its kind.
+
+In a pair only a shared name is replaced (sentence.py): one the other side also writes — a word of
+the name written with a capital there (Muhammadu Buhari ~ Buhari, Buhari's), or, for a gazetteer
+name, a word of its English spelling (Najeriya ~ Nigeria, for a bitext pair's English side) — and
+this side writes only there. A pair sharing no name is not eligible.
 """
 
 from __future__ import annotations
@@ -17,30 +22,32 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
+import regex
 import yaml
 
 from afroadv.perturb.base import register
 from afroadv.perturb.sentence import SentenceEdit, Site, Tokens
 from afroadv.perturb.wordswap import SetWords
 from afroadv.resources import data_dir
-from afroadv.text import match_case, nfc
+from afroadv.text import match_case, nfc, split_tokens
 
 KINDS = ("person", "place")
 _MIN_GROUP = 3  # names a cue group needs in the set before replacements come from it alone
 
 
 @lru_cache(maxsize=None)
-def gazetteer_names(code: str, script: str) -> dict[tuple[str, ...], tuple[str, str]]:
-    """casefolded name tokens -> (kind, spelling), for the gazetteer's persons and places of this language and script."""
+def gazetteer_names(code: str, script: str) -> dict[tuple[str, ...], tuple[str, str, str]]:
+    """casefolded name tokens -> (kind, spelling, English spelling), for the gazetteer's persons and
+    places of this language and script."""
     path = data_dir() / "names" / "gazetteer.tsv"
-    out: dict[tuple[str, ...], str] = {}
+    out: dict[tuple[str, ...], tuple[str, str, str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         cols = line.split("\t")
         if len(cols) < 6 or cols[2] not in KINDS or cols[5] == "low" or cols[1] != script:
             continue
         if cols[3] != "all" and code not in [c.strip() for c in cols[3].split(",")]:
             continue
-        out[tuple(nfc(cols[0]).casefold().split())] = (cols[2], nfc(cols[0]))
+        out[tuple(nfc(cols[0]).casefold().split())] = (cols[2], nfc(cols[0]), nfc(cols[4]))
     return out
 
 
@@ -63,12 +70,21 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
 
+def _name_word(token: str) -> str | None:
+    """A token's key as a word of a name — casefolded, a possessive 's dropped — when it is written as
+    names are (a capital first, or a script without case), else None."""
+    if not (token[:1].isupper() or (token[:1].isalpha() and token.lower() == token.upper())):
+        return None
+    return regex.sub(r"['’]s$", "", token).casefold()
+
+
 @register
 class EntitySwap(SentenceEdit):
     """`a jihar Kano` → `a jihar Kaduna`; `Shugaba Muhammadu Buhari` → `Shugaba Peter Obi`."""
 
     kind = "entityswap"
     learns_from_set = True
+    pair_aware = True
 
     def __init__(self, lang, **params):
         super().__init__(lang, **params)
@@ -94,7 +110,7 @@ class EntitySwap(SentenceEdit):
                 uses[kind].append(key)
                 if group:
                     grouped.setdefault((kind, group), []).append(key)
-        for key, (kind, spelling) in self.known.items():
+        for key, (kind, spelling, _) in self.known.items():
             uses[kind].append(key)
             spelled.setdefault(key, spelling)
         self.pools = {k: SetWords.count([spelled[key] for key in v], fold=False) for k, v in uses.items()}
@@ -124,18 +140,32 @@ class EntitySwap(SentenceEdit):
     def _known_at(self, toks: Tokens, folded: list[str], i: int) -> Site | None:
         """The longest gazetteer name starting at token i (words separated by single spaces)."""
         for n in range(min(self.longest, len(folded) - i), 0, -1):
-            kind, _ = self.known.get(tuple(folded[i : i + n]), (None, None))
+            kind, *_ = self.known.get(tuple(folded[i : i + n]), (None,))
             first = toks.tokens[i]
             cased = first.lower() != first.upper()
             if kind and (first[:1].isupper() or not cased) and all(toks.gap_before(j) == " " for j in range(i + 1, i + n)):
                 return Site(i, i + n, (kind, ""))
         return None
 
-    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str]) -> str | None:
+    def name_keys(self, name: str) -> frozenset[str]:
+        """A name's words and, for a gazetteer name, the words of its English spelling."""
+        _, _, english = self.known.get(tuple(name.casefold().split()), (None, None, ""))
+        return frozenset(filter(None, map(_name_word, split_tokens(f"{name} {english}")[1::2])))
+
+    def site_keys(self, toks: Tokens, site: Site) -> frozenset[str]:
+        return self.name_keys(toks.span(site.start, site.end))
+
+    def text_keys(self, toks: Tokens, skip: Site | None = None) -> frozenset[str]:
+        tokens = toks.tokens
+        kept = (t for j, t in enumerate(tokens) if skip is None or not skip.start <= j < skip.end)
+        return frozenset(filter(None, map(_name_word, kept)))
+
+    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str],
+             avoid: frozenset[str] = frozenset()) -> str | None:
         old = toks.span(site.start, site.end)
-        avoid = own | {w.casefold() for w in old.split()}
+        taken = own | avoid | {w.casefold() for w in old.split()}
         kind, group = site.data
-        u, fresh = rng.random(), lambda name: not avoid & set(name.casefold().split())
+        u, fresh = rng.random(), lambda name: not taken & (set(name.casefold().split()) | self.name_keys(name))
         group_pool = self.group_pools.get((kind, group))
         new = group_pool.draw_where(u, fresh) if group_pool else None
         new = new or self.pools[kind].draw_where(u, fresh)

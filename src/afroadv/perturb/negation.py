@@ -226,7 +226,8 @@ class Negation(SentenceEdit):
                 return t
         return None
 
-    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str]) -> str:
+    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str],
+             avoid: frozenset[str] = frozenset()) -> str:
         if isinstance(self.rules, PrefixRules):
             return site.data
         r, t = self.rules, site.data

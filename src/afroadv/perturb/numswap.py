@@ -10,16 +10,22 @@ differs by at least a fifth of it (at least 1):
 - 13–31 (days of a month, ages, counts): another value in 1–31 at least 3 away (never "41 ga Maris");
 - a larger whole number: ± 20–80 %, rounded to its round unit (200 → 260, 1,000,000 → 1,400,000).
 Number words (Hausa biyu, Swahili mbili) are not changed: data/numbers lists them without values.
+
+In a pair only a shared number is changed (sentence.py): one whose value the other side also writes
+(1,500 = 1500 = 1.500; 3.5 = 3,5 — compared by value, grouping and decimal mark aside) and this side
+writes once; the new value is one neither side writes. A pair sharing no number is not eligible.
 """
 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 from afroadv.perturb.base import register
 from afroadv.perturb.sentence import SentenceEdit, Site, Tokens
 
 _SEPARATORS = (",", ".")
+_REDRAWS = 8  # new values drawn before giving up when each one is a value the pair already writes
 
 
 def _is_digits(token: str) -> bool:
@@ -61,6 +67,7 @@ class NumSwap(SentenceEdit):
 
     kind = "numswap"
     learnable = True  # digits are digits in every language
+    pair_aware = True
 
     def sites(self, toks: Tokens) -> list[Site]:
         tokens, out, i = toks.tokens, [], 0
@@ -78,21 +85,44 @@ class NumSwap(SentenceEdit):
 
     @staticmethod
     def _attached(toks: Tokens, i: int, before: bool) -> bool:
-        """Digits glued to a word by a hyphen or slash (COVID-19, 4/5ths): part of a name or code."""
+        """Digits glued to a word by a hyphen or slash (COVID-19, 4/5ths), or a digit group of a number
+        that begins or ends inside a word (N45,000; 3.5m): part of a name, a code or a larger number."""
         gap = toks.gap_before(i) if before else toks.gap_after(i)
         j = i - 1 if before else i + 1
-        if gap not in ("-", "/", "_") or not 0 <= j < len(toks.tokens):
+        if not 0 <= j < len(toks.tokens) or _is_digits(toks.tokens[j]):
             return False
-        return not _is_digits(toks.tokens[j])
+        touching = toks.tokens[j][-1:] if before else toks.tokens[j][:1]
+        return gap in ("-", "/", "_") or (gap in _SEPARATORS and touching.isdigit())
 
-    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str]) -> str:
+    @staticmethod
+    def _parts(toks: Tokens, site: Site) -> tuple[str, str]:
+        """(whole part as written, decimals with their mark or "") of the number at `site`."""
         old = toks.span(site.start, site.end)
-        whole, decimals = old, ""
-        grouped = site.end - site.start > 1
-        if grouped and toks.gap_before(site.end - 1) in _SEPARATORS and len(toks.tokens[site.end - 1]) != 3:
+        if site.end - site.start > 1 and toks.gap_before(site.end - 1) in _SEPARATORS and len(toks.tokens[site.end - 1]) != 3:
             cut = old.rfind(toks.gap_before(site.end - 1))  # 3.5, 1,000.25: the last group is decimals
-            whole, decimals = old[:cut], old[cut:]
+            return old[:cut], old[cut:]
+        return old, ""
+
+    @staticmethod
+    def _value(whole: str, decimals: str) -> str:
+        """A number's value as a key: 1,500 · 1500 · 1.500 → 1500; 3.5 · 3,5 · 3.50 → 3.5."""
+        digits = "".join(c for c in whole if c.isdigit())
+        return str(Decimal(f"{digits}.{decimals[1:] or 0}").normalize())
+
+    def site_keys(self, toks: Tokens, site: Site) -> frozenset[str]:
+        return frozenset({self._value(*self._parts(toks, site))})
+
+    def text_keys(self, toks: Tokens, skip: Site | None = None) -> frozenset[str]:
+        return frozenset(self._value(*self._parts(toks, s)) for s in self.sites(toks) if s != skip)
+
+    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str],
+             avoid: frozenset[str] = frozenset()) -> str | None:
+        whole, decimals = self._parts(toks, site)
         sep = next((c for c in _SEPARATORS if c in whole), "")
         n = int(whole.replace(sep, "")) if sep else int(whole)
         width = len(whole.replace(sep, "")) if sep else len(whole)
-        return respell(whole, new_integer(n, width, rng)) + decimals
+        for _ in range(_REDRAWS):
+            new = respell(whole, new_integer(n, width, rng))
+            if self._value(new, decimals) not in avoid:
+                return new + decimals
+        return None

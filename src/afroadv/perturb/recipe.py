@@ -74,6 +74,9 @@ class Recipe:
     protect: tuple[str, ...] = ("numbers", "urls", "emails", "mentions", "hashtags", "names")
     avoid_real_words: bool = False  # a typo that spells another word of the language is redrawn once, else dropped
     expect: str = "same"  # same: the gold score should hold (invariance); decrease: similarity should fall (directional)
+    # directional: a gold-scored (STS) pair is eligible only with gold ≥ this share of the score scale
+    # (a pair that was unrelated has no similarity to lose); unscored pairs (bitext, texts) always are
+    min_gold: float = 0.0
     path: str = ""
 
     def params(self) -> dict:
@@ -84,6 +87,7 @@ class Recipe:
             "sides": self.sides,
             "protect": list(self.protect),
             "avoid_real_words": self.avoid_real_words,
+            **({"min_gold": self.min_gold} if self.min_gold else {}),
             "transformations": [{"kind": s.kind, "weight": s.weight, "params": s.params} for s in self.steps],
         }
 
@@ -169,7 +173,8 @@ class Recipe:
         return [code for code, lang in registry().items() if self.supports(lang)]
 
     def perturber(self, lang: Language, rate: float | None = None, sides: str | None = None,
-                  context: TextContext | None = None, set_texts: Sequence[str] | None = None) -> Perturber:
+                  context: TextContext | None = None, set_texts: Sequence[str] | None = None,
+                  score_scale: tuple[float, float] | None = None) -> Perturber:
         why = self.refusal(lang)
         if why and lang.learned is not None:
             from afroadv.learned import script_level_recipes
@@ -181,7 +186,7 @@ class Recipe:
         if rate is not None or sides is not None:
             recipe = replace(self, rate=self.rate if rate is None else _rate(rate, "--rate"), sides=sides or self.sides)
             _check_sides(recipe.sides, "--sides")
-        return Perturber(recipe, lang, context, set_texts)
+        return Perturber(recipe, lang, context, set_texts, score_scale)
 
 
 def _rate(value, where: str) -> float:
@@ -246,7 +251,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
     if not isinstance(raw, dict):
         raise AfroadvError(f"{where}: a recipe is a YAML mapping")
     unknown = set(raw) - {"name", "description", "transformations", "rate", "min_words", "sides", "languages", "scripts",
-                          "requires", "protect", "avoid_real_words", "expect"}
+                          "requires", "protect", "avoid_real_words", "expect", "min_gold"}
     if unknown:
         raise AfroadvError(f"{where}: unknown recipe field(s) {', '.join(sorted(map(str, unknown)))}")
     for key in ("name", "description", "transformations"):
@@ -279,6 +284,11 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         raise AfroadvError(f"{where}: `expect` must be one of {', '.join(EXPECTS)}, got {expect!r}")
     if rate == 0:
         raise AfroadvError(f"{where}: rate 0 changes nothing")
+    min_gold = raw.get("min_gold", 0.0)
+    if isinstance(min_gold, bool) or not isinstance(min_gold, (int, float)) or not 0 <= min_gold <= 1:
+        raise AfroadvError(f"{where}: `min_gold` must be a share of the gold scale between 0 and 1, got {min_gold!r}")
+    if min_gold and expect != "decrease":
+        raise AfroadvError(f"{where}: `min_gold` is for directional recipes (expect: decrease): it says which pairs can lose similarity")
     return Recipe(
         name=_text(raw, "name", where),
         description=_text(raw, "description", where).strip(),
@@ -292,6 +302,7 @@ def parse_recipe(raw: dict, where: str) -> Recipe:
         protect=protect,
         avoid_real_words=_flag(raw.get("avoid_real_words", False), where, "avoid_real_words"),
         expect=expect,
+        min_gold=float(min_gold),
         path=where,
     )
 
@@ -408,10 +419,12 @@ class Perturber:
     """A recipe bound to a language: rewrites a share of the eligible words of a text."""
 
     def __init__(self, recipe: Recipe, lang: Language, context: TextContext | None = None,
-                 set_texts: Sequence[str] | None = None):
+                 set_texts: Sequence[str] | None = None, score_scale: tuple[float, float] | None = None):
         self.recipe = recipe
         self.lang = lang
         self.context = context
+        low, high = score_scale or (0.0, 1.0)  # (SemRel's scale when the set gives none)
+        self.min_gold_score = low + recipe.min_gold * (high - low) if recipe.min_gold else None
         built = [(build_transformation(s.kind, lang, s.params), s.weight) for s in recipe.steps]
         self.transformations: list[tuple[Transformation, float]] = [(t, w) for t, w in built if w > 0]
         self.sentence_edits = [t for t, _ in self.transformations if t.sentence_level]
@@ -618,13 +631,15 @@ class Perturber:
         return word
 
     def perturb_text(self, text: str, key: int, side: int = 0, rate: float | None = None, anchor: str = "",
-                     own: frozenset[str] = frozenset()) -> TextResult:
+                     own: frozenset[str] = frozenset(), other: str | None = None) -> TextResult:
         """The recipe's rule for one text, stated plainly: n_to_change words among the eligible ones,
         the chosen words by sort key, each edited from its own block of the stream `key`. `anchor`
         is the untouched other side of a bitext pair (translit spells names as it does); `own` the
-        record's words, which a transformation drawing from the set never brings in."""
+        record's words, which a transformation drawing from the set never brings in; `other` the
+        other side of the text's pair (pair-aware sentence edits change only what it shares; None:
+        a text alone, every site counts)."""
         if self.sentence_edits:
-            return self.edit_sentence(text, key, side, self.recipe.rate if rate is None else rate, own)
+            return self.edit_sentence(text, key, side, self.recipe.rate if rate is None else rate, own, other)
         a = self.analyser.analyse(text)
         m = a.n_eligible
         base = side_base(side)
@@ -652,25 +667,31 @@ class Perturber:
             out = self.rewrite_gaps(out)
         return TextResult(self.restyle_gaps(nfc(out), key, side, rate), a.n_words, m, tuple(changes))
 
-    def sentence_sites(self, text: str) -> list[tuple[Transformation, Site]]:
-        """Every place a sentence edit of this recipe could change the (NFC) text, in text order per edit."""
+    def sentence_sites(self, text: str, other: str | None = None) -> list[tuple[Transformation, Site]]:
+        """Every place a sentence edit of this recipe could change the (NFC) text, in text order per
+        edit; with the pair's `other` side, a pair-aware edit's shared sites only (sentence.py)."""
         toks = Tokens.of(nfc(text))
-        return [(t, s) for t in self.sentence_edits for s in t.sites(toks)]
+        if other is None:
+            return [(t, s) for t in self.sentence_edits for s in t.sites(toks)]
+        theirs = Tokens.of(nfc(other))
+        return [(t, s) for t in self.sentence_edits for s in t.shared_sites(toks, theirs)]
 
-    def edit_sentence(self, text: str, key: int, side: int, rate: float, own: frozenset[str]) -> TextResult:
+    def edit_sentence(self, text: str, key: int, side: int, rate: float, own: frozenset[str],
+                      other: str | None = None) -> TextResult:
         """The rule for sentence edits: a text with at least one site is edited with probability
         `rate` (draw side_base), at one site (draw side_base + 1), from the block at EDIT_SLOT. It
         counts as one eligible unit and, when changed, one change — so the realised rate is the
-        share of eligible sentences changed."""
+        share of eligible sentences changed. In a pair (`other`), the new content is none the pair holds."""
         text = nfc(text)
         n_words = self.analyse(text).n_words
-        sites = self.sentence_sites(text)
+        sites = self.sentence_sites(text, other)
         base = side_base(side)
         if not sites or draw(key, base) >= rate:
             return TextResult(text, n_words, int(bool(sites)), ())
         t, site = sites[int(draw(key, base + 1) * len(sites))]
         toks = Tokens.of(text)
-        new = t.edit(toks, site, Draws(key, base + EDIT_SLOT), own)
+        avoid = t.text_keys(toks) | t.text_keys(Tokens.of(nfc(other))) if other is not None and t.pair_aware else frozenset()
+        new = t.edit(toks, site, Draws(key, base + EDIT_SLOT), own, avoid)
         old = toks.span(site.start, site.end)
         if new is None or nfc(new) == old:
             return TextResult(text, n_words, 1, ())
@@ -707,14 +728,26 @@ class Perturber:
             return True, False  # only the African-language side; the other is the untouched anchor
         return self.recipe.sides in ("both", "first", "either"), self.recipe.sides in ("both", "second", "either")
 
-    def n_sites(self, text: str) -> int:
-        """How many places of a text the recipe could change (its eligible words, or its sentence-edit sites)."""
-        return len(self.sentence_sites(text)) if self.sentence_edits else self.analyse(text).n_eligible
+    def n_sites(self, text: str, other: str | None = None) -> int:
+        """How many places of a text the recipe could change (its eligible words, or its sentence-edit
+        sites; in a pair with `other`, a pair-aware edit's shared ones)."""
+        return len(self.sentence_sites(text, other)) if self.sentence_edits else self.analyse(text).n_eligible
+
+    def gold_eligible(self, pair: Pair) -> bool:
+        """Whether the recipe's `min_gold` lets it touch the pair: a gold-scored STS pair needs gold ≥
+        min_gold of the scale; unscored pairs (bitext, invariance texts) always may."""
+        return self.min_gold_score is None or pair.task != "sts" or pair.score is None or pair.score >= self.min_gold_score
+
+    @staticmethod
+    def other_side(pair: Pair, side: int) -> str | None:
+        """The other sentence of the pair a side belongs to (None when empty: a text alone)."""
+        return (pair.sentence1 if side else pair.sentence2) or None
 
     def pick_side(self, pair: Pair, key: int) -> tuple[bool, bool]:
         """`sides: either` for a pair with two rewritable sides: the one side to change — a coin
         (draw EITHER_SLOT of the pair's stream) when both sides can change, else the one that can."""
-        first, second = self.n_sites(pair.sentence1) > 0, self.n_sites(pair.sentence2) > 0
+        first = self.n_sites(pair.sentence1, self.other_side(pair, 0)) > 0
+        second = self.n_sites(pair.sentence2, self.other_side(pair, 1)) > 0
         if first and second:
             return (True, False) if draw(key, EITHER_SLOT) < 0.5 else (False, True)
         return first or not second, second and not first
@@ -746,7 +779,10 @@ class Perturber:
             t = by_task.get(p.task)
             if t is None:
                 t = by_task[p.task] = self.sides_for(p)
-            touch.append(self.pick_side(p, key) if all(t) and self.recipe.sides == "either" else t)
+            if not self.gold_eligible(p):
+                touch.append((False, False))
+            else:
+                touch.append(self.pick_side(p, key) if all(t) and self.recipe.sides == "either" else t)
         out: list[list] = [[None, None] for _ in pairs]
         todo = [(i, side) for i, t in enumerate(touch) for side in (0, 1) if t[side]]
         kernel = self.batch_kernel
@@ -761,6 +797,7 @@ class Perturber:
             p = pairs[i]
             anchor = (p.sentence1 if side else p.sentence2) if p.task in ONE_SIDED_TASKS else ""
             own = self.record_words(p) if self.reads_record else frozenset()
-            r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor, own=own)
+            r = self.perturb_text(p.sentence2 if side else p.sentence1, keys[i], side, anchor=anchor, own=own,
+                                  other=self.other_side(p, side))
             out[i][side] = (r.text, r.n_words, r.n_eligible, len(r.changes))
         return out

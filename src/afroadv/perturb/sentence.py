@@ -4,12 +4,18 @@ made of them: a touched sentence gets exactly one edit, at one of its sites chos
 
 A site is a span of the NFC text, found on the token split every recipe uses (text.split_tokens),
 so protected tokens (URLs, e-mails, @users, #hashtags) are never inside one.
+
+Pair-aware edits (numswap, entityswap) change only what the pair shares: in a pair, a site counts
+only when what it holds (a number's value, a name) is also on the other side (the other sentence of
+an STS pair, the English translation of a bitext pair) and nowhere else on its own side — so after
+the edit the two sentences no longer share it. Changing a number or name the other side never
+mentions leaves the pair's relation as it was, and a directional test could not expect a fall.
 """
 
 from __future__ import annotations
 
 import random
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from afroadv.perturb.base import Transformation
 from afroadv.text import is_protected_token, split_tokens
@@ -57,6 +63,7 @@ class SentenceEdit(Transformation):
 
     sentence_level = True
     learns_from_set = False  # learn_set(texts) before use: the set's own material (names by kind)
+    pair_aware: ClassVar[bool] = False  # in a pair, only sites whose content the other side shares (shared_sites)
 
     def applies(self, word: str) -> bool:
         return False  # no word is rewritten on its own
@@ -70,7 +77,26 @@ class SentenceEdit(Transformation):
     def sites(self, toks: Tokens) -> list[Site]:
         raise NotImplementedError
 
-    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str]) -> str | None:
+    def edit(self, toks: Tokens, site: Site, rng: random.Random, own: frozenset[str],
+             avoid: frozenset[str] = frozenset()) -> str | None:
         """The text rewritten at `site` (draws from rng; never brings in one of the record's `own`
-        casefolded words where it draws from the set), or None."""
+        casefolded words where it draws from the set, nor content whose key is in `avoid` — what
+        the pair already holds), or None."""
         raise NotImplementedError
+
+    def site_keys(self, toks: Tokens, site: Site) -> frozenset[str]:
+        """What a site holds, as keys comparable across the two sides (pair-aware edits)."""
+        return frozenset()
+
+    def text_keys(self, toks: Tokens, skip: Site | None = None) -> frozenset[str]:
+        """The keys a text holds anywhere (outside `skip`), to compare a site against (pair-aware edits)."""
+        return frozenset()
+
+    def shared_sites(self, toks: Tokens, other: Tokens) -> list[Site]:
+        """The sites of a text paired with `other`: for a pair-aware edit, those whose content the
+        other side also holds and this side holds only there (the module's rule); else every site."""
+        sites = self.sites(toks)
+        if not self.pair_aware:
+            return sites
+        theirs = self.text_keys(other)
+        return [s for s in sites if (keys := self.site_keys(toks, s)) & theirs and not keys & self.text_keys(toks, s)]
