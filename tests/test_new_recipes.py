@@ -231,3 +231,12 @@ def test_arabizi_name_skeletons():
     assert same_skeleton("siti", ("City",)) is None  # two consonants: too few to tell
     assert same_skeleton("birnrz", ("Berners-Lee",)) is None
     assert same_skeleton("ktab", ("Kent", "Kate")) is None
+
+
+def test_arabizi_words_that_look_like_the_article():
+    """الا "only" and الى "to" are words, not ال + ا (which typed la "not" in review); ته keeps h."""
+    from afroadv.perturb.arabizi import Arabizi
+
+    a = Arabizi(get_language("ary"))
+    assert [a.romanise(w) for w in ("الا", "الى", "إلى")] == ["illa", "ila", "ila"]
+    assert a.romanise("الصحه") == "ss7a" and a.romanise("زوجته").endswith("h")

@@ -129,17 +129,16 @@ class Arabizi(Transformation):
     def apply_beside(self, word: str, rng: random.Random, anchor_names: tuple[str, ...]) -> str:
         """A name typed as the pair's English side spells it (ترامب → Trump, not tramb): chat writers
         type a foreign name in its own Latin spelling, not back from its Arabic one. Only words of
-        four letters or more without the article, matched by sound to a capitalised English word
-        (translit's rule) and not an English stop word (a sentence's first word: تدريس tdris ≠ This),
-        so that common words stay as romanised."""
+        four letters or more without the article, matched by consonant skeleton to a capitalised
+        English word that is not a stop word (a sentence's first word: تدريس tdris ≠ This); a looser
+        match by sound (translit's) took أگريب agrib "nearly" for Auris in review."""
         new = self.romanise(word)
         if len(new) >= 4 and not word.startswith("ال") and anchor_names:
             from afroadv.langs import load_stopwords
-            from afroadv.perturb.translit import anchor_spelling
 
             english = load_stopwords("eng")
             names = tuple(n for n in anchor_names if n.casefold() not in english)
-            found = anchor_spelling(new, names) or same_skeleton(new, names)
+            found = same_skeleton(new, names)
             if found:
                 return found
         return new
@@ -155,7 +154,7 @@ class Arabizi(Transformation):
         if w in self.words:
             return self.words[w]
         prefix = ""
-        if w.startswith("ال") and sum(c.isalpha() for c in w) > 2:
+        if w.startswith("ال") and sum(c.isalpha() for c in w) > 3:  # (الا illa, الى ila are words: data)
             prefix, w = self.article, w[2:]
             if w[0] in self.sun_letters and w[0] in self.letters:  # ال before a sun letter: its sound doubles (nnas)
                 prefix = self.letters[w[0]]
@@ -186,7 +185,7 @@ class Arabizi(Transformation):
                 out.append(self.alef_medial.get(c, self.alef[c]) if i else self.alef[c])
             elif c in self.hamza:
                 out.append(self.hamza[c])
-            elif c == "ه" and self.final_ha is not None and not nxt and i >= 2 and prev in self.letters:
+            elif c == "ه" and self.final_ha is not None and not nxt and i >= 2 and prev in self.letters and prev != "ت":
                 out.append(str(self.final_ha))  # the -a ending spelled ه (صحه ss7a)
             elif c in self.letters:
                 consonant, consonant_at = self.letters[c], len(out)
@@ -195,7 +194,7 @@ class Arabizi(Transformation):
                 out.append("")  # other Arabic marks (Quranic annotation signs)
             else:
                 out.append(c)  # Latin letters, digits, apostrophes: as they are
-        new = prefix + "".join(out)
+        new = regex.sub(r"(\p{Latin})\1\1+", r"\1\1", prefix + "".join(out))  # ط ت with shadda: 7ttou, not 7tttou
         if not new or new.isdigit():  # ع alone is 3a, not the number 3 (a lone unpronounced hamza: the vowel)
             new += self.lone_digit_vowel
         return new
