@@ -61,7 +61,8 @@ def test_arabizi_rate_is_a_share_of_whole_messages():
 def test_arabizi_regions_and_lone_digit_letters():
     t = load_recipe("arabizi").perturber(get_language("ary")).transformations[0][0]
     assert t.apply("ع") == "3a"  # never a bare "3" that reads as a number
-    assert t.apply("الشمس") == "chchms" and t.apply("الخبز") == "lkhbz"  # sun letters double after the article
+    assert t.apply("الناس") == "nnas" and t.apply("الخبز") == "lkhbz"  # sun letters double after the article
+    assert t.apply("الشمس") == "lchms"  # (not a digraph: chchms read as machine-made in review)
     egyptian = load_recipe("arabizi").perturber(replace(get_language("ary"), code="arz")).transformations[0][0]
     assert egyptian.apply("شخص") == "sh5s" and egyptian.apply("قلبي") == "2lbi" and egyptian.apply("جميل") == "gmil"
     assert egyptian.apply("سأل") == "s2al" and egyptian.apply("البيت") == "elbit"
@@ -240,3 +241,5 @@ def test_arabizi_words_that_look_like_the_article():
     a = Arabizi(get_language("ary"))
     assert [a.romanise(w) for w in ("الا", "الى", "إلى")] == ["illa", "ila", "ila"]
     assert a.romanise("الصحه") == "ss7a" and a.romanise("زوجته").endswith("h")
+    assert a.romanise("الامريكيه") == "lamrikia" and a.romanise("عليه") == "3lih"  # -iya, but the pronoun on short words
+    assert a.romanise("الناس") == "nnas" and a.romanise("الشركة") == "lchrka"  # a digraph sun letter is not doubled

@@ -156,8 +156,8 @@ class Arabizi(Transformation):
         prefix = ""
         if w.startswith("ال") and sum(c.isalpha() for c in w) > 3:  # (الا illa, الى ila are words: data)
             prefix, w = self.article, w[2:]
-            if w[0] in self.sun_letters and w[0] in self.letters:  # ال before a sun letter: its sound doubles (nnas)
-                prefix = self.letters[w[0]]
+            if w[0] in self.sun_letters and len(self.letters.get(w[0], "")) == 1:  # ال before a sun letter: its sound
+                prefix = self.letters[w[0]]  # doubles (nnas); a digraph does not (الشركة chrka, not chchrka)
         letters = [c for c in w]
         consonant, consonant_at = "", 0  # the last consonant typed, and where (for shadda)
         for i, c in enumerate(letters):
@@ -185,7 +185,8 @@ class Arabizi(Transformation):
                 out.append(self.alef_medial.get(c, self.alef[c]) if i else self.alef[c])
             elif c in self.hamza:
                 out.append(self.hamza[c])
-            elif c == "ه" and self.final_ha is not None and not nxt and i >= 2 and prev in self.letters and prev != "ت":
+            elif c == "ه" and self.final_ha is not None and not nxt and i >= 2 and (
+                    (prev in self.letters and prev != "ت") or (prev == "ي" and len(letters) >= 5)):  # -يه: -iya (لامريكيه)
                 out.append(str(self.final_ha))  # the -a ending spelled ه (صحه ss7a)
             elif c in self.letters:
                 consonant, consonant_at = self.letters[c], len(out)
