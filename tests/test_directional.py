@@ -504,3 +504,13 @@ def test_sides_either_changes_one_side_for_word_recipes_too():
     firsts = [r["sentence1"] != r["orig_sentence1"] for r in changed]
     assert all(f != (r["sentence2"] != r["orig_sentence2"]) for f, r in zip(firsts, changed))
     assert 0 < sum(firsts) < len(changed)
+
+
+def test_directional_recipe_on_unpaired_text_is_refused_before_any_model(tmp_path):
+    """Checked before the model is even resolved: a missing model folder is not what the user hears."""
+    from conftest import run_cli_here
+
+    r = run_cli_here("evaluate", "--model", str(tmp_path / "no-such-model"), "--lang", "hau", "--dataset", "tweets",
+                     "--recipe", "negation", "--limit", "5", "--out", tmp_path / "e.json")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert "directional recipe 'negation' needs pairs" in r.stderr and not (tmp_path / "e.json").exists()

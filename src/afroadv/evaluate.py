@@ -483,6 +483,10 @@ def evaluate(
     prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
+    unpaired = next((s for s in sets if s.expect == "decrease" and s.task == "invariance"), None)
+    if unpaired is not None:  # (before any model loads)
+        raise AfroadvError(f"directional recipe {unpaired.recipe!r} needs pairs (STS or bitext); "
+                           f"{unpaired.dataset} is unpaired text")
     if not models:
         raise AfroadvError("no model given")
     models = [as_model(m, prompt=prompt, batch_size=batch_size) for m in models]
@@ -522,9 +526,6 @@ def evaluate(
                 raise AfroadvError(f"unknown task {task!r} in set {dataset}")
             same = [s for s in group if s.expect == "same"]
             directional = [s for s in group if s.expect == "decrease"]
-            if directional and task == "invariance":
-                raise AfroadvError(f"directional recipe {directional[0].recipe!r} needs pairs (STS or bitext); "
-                                   f"{dataset} is unpaired text")  # fmt: skip
             if same:
                 results.extend(fn(scorer, same, base, n_boot, seed, retrieval_k=retrieval_k))
             results.extend(_directional_rows(scorer, directional, base, n_boot, seed, dir_margin))
