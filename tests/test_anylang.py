@@ -302,3 +302,15 @@ def test_learned_language_properties_on_any_text(recipe, code, data, rate, seed)
         assert rebuilt[positions[i]] == old and not any(char_script(c) not in scripts_of(old) for c in new if c.isalpha())
         rebuilt[positions[i]] = new
     assert nfc("".join(rebuilt)) == res.text
+
+
+def test_recipe_all_means_the_same_in_generate_and_evaluate_outside_the_registry():
+    """`--recipe all` on a learned language: every invariance recipe it supports, arabizi included
+    for a code with Arabizi conventions, in evaluate as in generate's suites (recipes_for)."""
+    from afroadv.evaluate import expand_recipes
+    from afroadv.learned import language_for_texts
+    from afroadv.perturb.recipe import recipes_for
+
+    mey = language_for_texts("mey", ["كيفاش داير اليوم", "الناس فالسوق"])
+    assert "arabizi" in expand_recipes(mey, ["all"]) == [r.name for r in recipes_for(mey)]
+    assert expand_recipes(mey, ["charnoise"]) == ["charnoise"]

@@ -514,3 +514,5 @@ def test_directional_recipe_on_unpaired_text_is_refused_before_any_model(tmp_pat
                      "--recipe", "negation", "--limit", "5", "--out", tmp_path / "e.json")
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
     assert "directional recipe 'negation' needs pairs" in r.stderr and not (tmp_path / "e.json").exists()
+    r = run_cli_here("generate", "--lang", "hau", "--dataset", "tweets", "--recipe", "numswap", "--out", tmp_path / "g.jsonl")
+    assert r.returncode == 2 and "needs pairs" in r.stderr and not (tmp_path / "g.jsonl").exists()

@@ -155,7 +155,7 @@ def test_export_bad_input_is_one_line_and_leaves_nothing(sets, tmp_path, case):
         (out / "thesis.tex").write_text("keep me")
     else:
         out.write_text("a file")
-    expected = {"format": "unknown export format 'csv'", "bitext-mteb": "without gold scores",
+    expected = {"format": "unknown export format 'csv'", "bitext-mteb": "with no gold scores",
                 "missing": "set file not found", "busy-folder": "is not empty", "file-out": "is a file"}
     before = sorted(p.name for p in tmp_path.iterdir())
     r = run_cli_here("export", src, "--format", fmt, "--out", out)

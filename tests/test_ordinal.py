@@ -143,3 +143,22 @@ def test_generate_perturbs_only_the_language_side(tmp_path):
     assert sum(r["sentence1"] != r["orig_sentence1"] for r in records) > 15
     manifest = json.loads(out.with_suffix(".manifest.json").read_text(encoding="utf-8"))
     assert manifest["dataset"]["name"] == "news-graded" and manifest["task"] == "ordinal"
+
+
+def test_the_english_side_is_an_anchor_everywhere(tmp_path):
+    """An ordinal set's partner is English: never learned from as the language's text, never attacked,
+    and directional recipes (min_gold on the 0–2 levels) leave level-0 pairs alone (found in review)."""
+    ds = load_dataset(get_language("hau"), "news-graded")
+    assert ds.score_scale == (0.0, 2.0) and ds.own_texts() == [p.sentence1 for p in ds.pairs]
+    out = tmp_path / "neg.jsonl"
+    r = run_cli_here("generate", "--lang", "hau", "--dataset", "news-graded", "--recipe", "negation", "--limit", "150",
+                     "--out", out)
+    assert r.returncode == 0, r.stderr
+    changed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if json.loads(line)["changed"]]
+    assert changed and all(c["score"] >= 1 and c["sentence2"] == c["orig_sentence2"] for c in changed)
+    att = tmp_path / "att"
+    pytest.importorskip("torch")
+    r = run_cli_here("attack", "--model", "tiny-xlmr", "--lang", "hau", "--dataset", "news-graded", "--limit", "3", "--out", att)
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (att / "adversarial.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records and all(rec["sentence2"] == rec["orig_sentence2"] for rec in records)

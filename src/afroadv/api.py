@@ -88,7 +88,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     rows: a changed pair passes when its similarity falls by at least `dir_margin`. `out` also writes
     the JSON."""
     from afroadv.data.writers import check_destination
-    from afroadv.evaluate import build_sets, check_evaluate_options, expand_recipes, read_sets, write_results
+    from afroadv.evaluate import build_sets, check_evaluate_options, read_sets, write_results
     from afroadv.evaluate import evaluate as run
     from afroadv.models.inmemory import as_model, is_in_memory
     from afroadv.options import check_prompt
@@ -111,7 +111,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
         if not lang or not recipes:
             raise AfroadvError("give lang= and recipes= (or sets=[files])")
         names = [r.strip() for r in recipes.split(",") if r.strip()] if isinstance(recipes, str) else list(recipes)
-        eval_sets = build_sets(lang, expand_recipes(lang, names), dataset, split, seed, limit, script)
+        eval_sets = build_sets(lang, names, dataset, split, seed, limit, script)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
               prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin)

@@ -361,6 +361,9 @@ def _cell(key, r: dict, b: dict, fields, limits: dict) -> CellCheck:
         raise AfroadvError(f"cell {'/'.join(map(str, key))} is expect: {b['expect']} in the baseline but "
                            f"{r['expect']} in the results: a drop and a pass rate cannot be compared")
     if b["expect"] == "decrease":  # a directional set: its pass rate, in points
+        if r.get("dir_margin") != b.get("dir_margin"):
+            raise AfroadvError(f"cell {'/'.join(map(str, key))}: pass rates at different --dir-margin (results "
+                               f"{r.get('dir_margin')}, baseline {b.get('dir_margin')}) cannot be compared")
         measure = "pass_rate"
         bv, nv = (None if v is None else 100 * v for v in (b["directional_pass_rate"], r["directional_pass_rate"]))
         ci = r["directional_pass_rate_ci"]

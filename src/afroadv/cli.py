@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, RETRIEVAL_K_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -155,7 +155,7 @@ def evaluate(
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
-    retrieval_k: int = typer.Option(100, "--retrieval-k", help="Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."),
+    retrieval_k: int = typer.Option(100, "--retrieval-k", help=RETRIEVAL_K_HELP),
     dir_margin: float = typer.Option(0.0, "--dir-margin", help=DIR_MARGIN_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Results JSON (a top-level `results` list plus the manifest that produced it)."),
     script: Optional[str] = typer.Option(None, "--script", help=SCRIPT_HELP),
@@ -175,6 +175,8 @@ def evaluate(
     recipes = _split_list(recipe)
     if not sets and (not lang or not recipes):
         raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
+    if sets and script:
+        raise AfroadvError("--script goes with --lang and --dataset; a --sets file carries its own language profile")
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes, "script": script}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
               batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
@@ -355,6 +357,7 @@ def sweep(
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     prompt: Optional[str] = typer.Option(None, "--prompt", help=PROMPT_HELP),
     dir_margin: float = typer.Option(0.0, "--dir-margin", help=DIR_MARGIN_HELP),
+    retrieval_k: int = typer.Option(100, "--retrieval-k", help=RETRIEVAL_K_HELP),
 ):
     """Evaluate a models x languages grid; resumable (finished cells are skipped); merged results + report.
 
@@ -366,7 +369,8 @@ def sweep(
 
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
                        limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
-                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin)
+                       trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin,
+                       retrieval_k=retrieval_k)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")

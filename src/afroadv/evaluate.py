@@ -27,7 +27,7 @@ from afroadv.errors import AfroadvError
 from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import Language, find_language
-from afroadv.learned import language_and_dataset, language_for_texts, learnable_code, script_level_recipes
+from afroadv.learned import language_and_dataset, language_for_texts
 from afroadv.metrics import (
     MIN_BOOTSTRAP,
     N_BOOTSTRAP,
@@ -101,17 +101,13 @@ def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict
     )
 
 
-def expand_recipes(lang: str, recipes: list[str]) -> list[str]:
-    """`all` → every invariance recipe (`expect: same`) the language supports (recipes_for; outside the
-    registry: the script-level ones); other names stay as given."""
+def expand_recipes(language: Language, recipes: list[str]) -> list[str]:
+    """`all` → every invariance recipe (`expect: same`) the language supports (recipes_for, which
+    knows languages learned from a dataset too, as generate's suites do); other names stay as given."""
     if recipes != ["all"]:
         return recipes
     from afroadv.perturb.recipe import recipes_for
 
-    language = find_language(lang)
-    if language is None:
-        learnable_code(lang)  # (an unknown name is an error here, not later)
-        return [name for name in script_level_recipes() if load_recipe(name).expect == "same"]
     return [r.name for r in recipes_for(language)]
 
 
@@ -120,14 +116,16 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     """Generate each recipe's set in memory from the same clean pairs (a language outside the registry
     is learned from the dataset first, as `generate` does)."""
     seed, limit = check_seed(seed), check_limit(limit)
-    loaded = [load_recipe(r) for r in recipes]
     found = find_language(lang)
     if found is not None:
-        for r in loaded:
-            r.perturber(found, set_texts=())  # validate all before any work
+        for r in expand_recipes(found, recipes):
+            load_recipe(r).perturber(found, set_texts=())  # validate all before any work
     language, ds = language_and_dataset(lang, dataset, split, script)
+    loaded = [load_recipe(r) for r in expand_recipes(language, recipes)]
     for r in loaded:
         r.perturber(language, set_texts=())  # validate all before any work
+        if ds.pairs:
+            r.check_task(ds.pairs[0].task, ds.name)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]
     pairs = ds.pairs[:limit] if limit else ds.pairs
     sets = []
@@ -483,10 +481,6 @@ def evaluate(
     prompt = check_prompt(prompt)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
-    unpaired = next((s for s in sets if s.expect == "decrease" and s.task == "invariance"), None)
-    if unpaired is not None:  # (before any model loads)
-        raise AfroadvError(f"directional recipe {unpaired.recipe!r} needs pairs (STS or bitext); "
-                           f"{unpaired.dataset} is unpaired text")
     if not models:
         raise AfroadvError("no model given")
     models = [as_model(m, prompt=prompt, batch_size=batch_size) for m in models]

@@ -131,8 +131,9 @@ def mteb_metadata(records: list[dict], manifest: dict, info: dict) -> dict:
 
 def _write_mteb(tmp: Path, records: list[dict], manifest: dict, info: dict) -> None:
     if info["task"] != "sts" or any(r["score"] is None for r in records):
-        raise AfroadvError(f"{info['set']} is a {info['task']} set without gold scores; MTEB STS tasks need them "
-                           "(export it with --format hf)")
+        what = "ordinal levels, not similarity scores" if info["task"] == "ordinal" else "no gold scores"
+        raise AfroadvError(f"{info['set']} is a {info['task']} set with {what}; MTEB STS tasks need gold similarity "
+                           "scores (export it with --format hf)")
     metadata = mteb_metadata(records, manifest, info)
     with open(tmp / MTEB_DATA, "w", encoding="utf-8", newline="\n") as f:
         for r in records:

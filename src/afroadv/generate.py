@@ -215,6 +215,8 @@ def generate(
     if found is not None:
         rec.perturber(found, rate=rate, sides=sides, set_texts=())  # refuse a bad recipe, language or option before any work
     language, ds = language_and_dataset(lang, dataset, split, script)
+    if ds.pairs:
+        rec.check_task(ds.pairs[0].task, ds.name)
     perturber = dataset_perturber(rec, language, ds, rate=rate, sides=sides)
     pairs = ds.pairs[:limit] if limit else ds.pairs
     records = perturb_pairs(perturber, pairs, seed, progress)

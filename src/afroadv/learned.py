@@ -187,7 +187,8 @@ def language_and_dataset(name: str, dataset: str | None, split: str = "test", sc
         raise AfroadvError(f"{code} is not in the registry: give --dataset FILE (csv/tsv/jsonl with sentence1,sentence2, "
                            "or .txt with one sentence per line); its script and letters are learned from that text")
     ds = load_dataset(stub, dataset, split)
-    translations = [(p.sentence1, p.sentence2) for p in ds.pairs if p.task == "bitext"]
+    translations = [(p.sentence1, p.sentence2) for p in ds.pairs
+                    if p.task == "bitext" or (p.task == "ordinal" and p.score == 2)]  # (level 2: its own translation)
     return learned_language(code, ds.own_texts(), forced, ds.name, stub.bitext, translations), ds
 
 

@@ -117,6 +117,7 @@ TRUST_REMOTE_CODE_HELP = ("Allow a model's own Python code (a folder's or a hub 
                           "only for models you trust.")
 ALLOW_PICKLE_HELP = ("Allow pickle weights (pytorch_model.bin, *.pt ...), which can run code when loaded; only for "
                      "models you trust (safetensors are used whenever present).")
+RETRIEVAL_K_HELP = "Invariance sets: a perturbed sentence is retrieved among its original and K-1 others (at most the set's size)."
 DIR_MARGIN_HELP = ("Directional recipes (expect: decrease — numswap, entityswap, negation, wordswap): a changed pair passes "
                    "when its predicted similarity falls by more than 0 and by at least this much (0 to 2; default 0).")
 PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "

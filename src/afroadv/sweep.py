@@ -77,13 +77,15 @@ class Cell:
     allow_pickle: bool = False
     prompt: str | None = None  # None: the model's own
     dir_margin: float = 0.0  # how much a directional pair must fall to pass
+    retrieval_k: int = 100  # invariance sets: candidates of self-retrieval (evaluate.RETRIEVAL_K)
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
         return {"model": self.model, "fingerprint": self.fingerprint, "lang": self.lang, "recipes": list(self.recipes),
                 "dataset": self.dataset, "split": self.split, "seed": self.seed, "limit": self.limit,
                 "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt}),
-                **({"dir_margin": self.dir_margin} if self.dir_margin else {})}
+                **({"dir_margin": self.dir_margin} if self.dir_margin else {}),
+                **({"retrieval_k": self.retrieval_k} if self.retrieval_k != 100 else {})}
 
     @property
     def label(self) -> str:
@@ -104,7 +106,7 @@ def _say(msg: str) -> None:
 def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, dataset: str | None = None, split: str = "test",
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
                kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
-               prompt: str | None = None, dir_margin: float = 0.0) -> list[Cell]:
+               prompt: str | None = None, dir_margin: float = 0.0, retrieval_k: int = 100) -> list[Cell]:
     """Validate the whole grid up front (models, languages, recipes) and return its cells."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
@@ -122,6 +124,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
         raise AfroadvError("no recipe given (--recipes charnoise,codeswitch or all)")
     seed, limit, prompt, dir_margin = check_seed(seed), check_limit(limit), check_prompt(prompt), check_dir_margin(dir_margin)
     bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
+    retrieval_k = check_count(retrieval_k, "--retrieval-k", minimum=2)
     batch_size, device = check_count(batch_size, "--batch-size"), check_device(device, here=False)
     languages = list({lang.code: lang for lang in (get_language(x) for x in langs)}.values())
     for lang in languages:  # bad data (a missing file, scores off the scale ...) stops the sweep before any cell
@@ -150,7 +153,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
             cells.append(Cell(model=m, lang=lang.code, recipes=given, recipe_names=names, dataset=dataset, split=split,
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
                               batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
-                              allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin))
+                              allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin, retrieval_k=retrieval_k))
     return cells
 
 
@@ -161,7 +164,7 @@ def run_cell(cell: Cell) -> dict:
     sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
                    trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
-                   quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin)
+                   quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin, retrieval_k=cell.retrieval_k)
     doc["manifest"]["sweep_cell"] = cell.spec()
     return doc
 

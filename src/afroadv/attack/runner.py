@@ -48,6 +48,7 @@ from afroadv.attack.defaults import (
     SIDE_CHOICES,
     WORDS,
 )
+from afroadv.data.pairs import ONE_SIDED_TASKS
 from afroadv.data.writers import check_out_dir, dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.generate import COLUMNS, pairs_sha256
@@ -270,7 +271,7 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
         raise AfroadvError(f"dataset {ds.name} has no pairs to attack")
     check_lengths(pairs, cfg.max_chars)
     task = pairs[0].task
-    sides = "first" if task == "bitext" else (cfg.sides or recipe.sides)
+    sides = "first" if task in ONE_SIDED_TASKS else (cfg.sides or recipe.sides)  # (the other side is an untouched anchor)
     space = AttackSpace.build(recipe, language, seed=cfg.seed, candidates=cfg.candidates, sides=sides,
                               budget=cfg.budget, max_edit_distance=cfg.max_edit_distance, words=cfg.words)
     scale = float(ds.score_scale[1]) if ds.score_scale else 1.0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from afroadv.data.ordinal import Unit, graded_pairs
-from afroadv.data.pairs import Pair
+from afroadv.data.pairs import ONE_SIDED_TASKS, Pair
 from afroadv.data.readers import (
     check_unique_ids,
     read_bitext,
@@ -53,7 +53,7 @@ class LoadedDataset:
         texts = []
         for p in self.pairs:
             texts.append(p.sentence1)
-            if p.task not in ("bitext", "invariance"):
+            if p.task not in ONE_SIDED_TASKS:
                 texts.append(p.sentence2)
         return texts
 
@@ -169,7 +169,7 @@ def load_dataset(lang: Language, dataset: str | None = None, split: str = "test"
             have = ", ".join(available_datasets(lang)) or "none"
             raise AfroadvError(f"no {name} set for {lang.code} (available: {have})")
         pairs = graded_pairs(_ordinal_units(name, files), lang.code, f"{name}-{lang.code}")
-        return LoadedDataset(name, "test", pairs, tuple(dict.fromkeys(files)), None)
+        return LoadedDataset(name, "test", pairs, tuple(dict.fromkeys(files)), (0.0, 2.0))  # levels 0, 1, 2
     if name in DATASETS:
         if name == "semrel":
             if not lang.sts:

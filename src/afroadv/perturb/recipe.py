@@ -99,6 +99,13 @@ class Recipe:
                                f"on purpose, so {use} cannot use it; evaluate it with `afroadv evaluate`")
         return self
 
+    def check_task(self, task: str, dataset: str) -> None:
+        """A directional recipe changes one side of a *pair* against the other: unpaired text
+        (an invariance set) has no other side whose similarity could fall."""
+        if self.expect == "decrease" and task == "invariance":
+            raise AfroadvError(f"directional recipe {self.name!r} needs pairs (STS, bitext or ordinal); "
+                               f"{dataset} is unpaired text")
+
     def supports(self, lang: Language) -> bool:
         return self.refusal(lang) is None
 
@@ -735,8 +742,10 @@ class Perturber:
 
     def gold_eligible(self, pair: Pair) -> bool:
         """Whether the recipe's `min_gold` lets it touch the pair: a gold-scored STS pair needs gold ≥
-        min_gold of the scale; unscored pairs (bitext, invariance texts) always may."""
-        return self.min_gold_score is None or pair.task != "sts" or pair.score is None or pair.score >= self.min_gold_score
+        min_gold of the scale, and so does an ordinal pair (its level on 0–2); unscored pairs (bitext,
+        invariance texts) always may."""
+        return (self.min_gold_score is None or pair.task not in ("sts", "ordinal") or pair.score is None
+                or pair.score >= self.min_gold_score)
 
     @staticmethod
     def other_side(pair: Pair, side: int) -> str | None:
