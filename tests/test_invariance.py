@@ -158,8 +158,12 @@ def test_no_control_for_wordswap_itself_or_a_recipe_that_changed_nothing(monkeyp
     s.word_rate = 0.0
     evaluate_mod.add_control(s, None, None, [], 0)
     assert s.control is None
-    (ws,) = build_sets("hau", ["wordswap"], "tweets", "test", 0, 20)
+    ws = _set(["o0", "o1", "o2", "o3"])
+    ws.recipe, ws.word_rate = "wordswap", 0.3
+    evaluate_mod.add_control(ws, None, None, [], 0)  # (returns before it needs a language or data)
     assert ws.control is None
+    with pytest.raises(AfroadvError, match="needs pairs"):  # and wordswap itself is directional: pairs only
+        build_sets("hau", ["wordswap"], "tweets", "test", 0, 20)
 
 
 # --- check gates on invariance; older margin-only results still load -----------------------------
