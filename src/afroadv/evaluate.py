@@ -117,13 +117,14 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     is learned from the dataset first, as `generate` does)."""
     seed, limit = check_seed(seed), check_limit(limit)
     found = find_language(lang)
-    if found is not None:
+    if found is not None:  # a registered language: refuse a bad recipe before the dataset loads
         for r in expand_recipes(found, recipes):
-            load_recipe(r).perturber(found, set_texts=())  # validate all before any work
+            load_recipe(r).perturber(found, set_texts=())
     language, ds = language_and_dataset(lang, dataset, split, script)
     loaded = [load_recipe(r) for r in expand_recipes(language, recipes)]
     for r in loaded:
-        r.perturber(language, set_texts=())  # validate all before any work
+        if found is None:  # (learned from the dataset: only now can its recipes be checked)
+            r.perturber(language, set_texts=())
         if ds.pairs:
             r.check_task(ds.pairs[0].task, ds.name)
     perturbers = [dataset_perturber(r, language, ds) for r in loaded]

@@ -110,9 +110,9 @@ def mteb_metadata(records: list[dict], manifest: dict, info: dict) -> dict:
     tag = lang
     profile = manifest.get("language_profile")  # a language outside the registry: its script as learned
     if profile:
-        from afroadv.text import ISO_15924
+        from afroadv.text import language_tag
 
-        tag = f"{lang}-{ISO_15924.get(profile.get('script'), 'Zyyy')}"
+        tag = language_tag(lang, profile.get("script"))
     return {
         "name": f"afroadv-{dataset}-{lang}-{recipe}",
         "description": f"afroadv {recipe} set of {dataset} ({lang}), {len(records)} pairs"

@@ -140,11 +140,6 @@ def pair_stats(records: list[dict], min_gold_score: float | None) -> dict:
             "min_gold_score": min_gold_score}
 
 
-def dataset_texts(ds: LoadedDataset) -> list[str]:
-    """Every pair's African-language side(s), whatever the limit: what a set learns about itself from."""
-    return ds.own_texts()
-
-
 def _manifest(ds: LoadedDataset, perturber: Perturber, seed: int, records: list[dict], limit: int | None) -> dict:
     recipe = perturber.recipe
     learned = {"language_profile": perturber.lang.learned.summary()} if perturber.lang.learned else {}
@@ -183,7 +178,7 @@ def dataset_perturber(recipe: Recipe, language: Language, ds: LoadedDataset, rat
                       sides: str | None = None) -> Perturber:
     """The recipe bound to the language and to what the dataset shows about its words (and, for a
     recipe drawing from the set, to the set's own words; for `min_gold`, to its gold scale)."""
-    texts = dataset_texts(ds)
+    texts = ds.own_texts()  # (every text in the language, whatever the limit)
     return recipe.perturber(language, rate=rate, sides=sides, context=TextContext.learn(texts), set_texts=texts,
                             score_scale=ds.score_scale)
 

@@ -135,6 +135,12 @@ ARABIC = "Arabic"
 LATIN = "Latin"
 OTHER_SCRIPT = "Other"
 ISO_15924 = {LATIN: "Latn", ARABIC: "Arab", ETHIOPIC: "Ethi"}  # the scripts afroadv has letter rules for
+_SCRIPT_TAGS = {**ISO_15924, "Tifinagh": "Tfng", "Cyrillic": "Cyrl"}
+
+
+def language_tag(code: str, script: str | None) -> str:
+    """`hau` in Latin -> `hau-Latn` (ISO 639-3 + ISO 15924, as MTEB tags languages); Zyyy when unknown."""
+    return f"{code}-{_SCRIPT_TAGS.get(script or '', 'Zyyy')}"
 
 _ETHIOPIC_RANGES = ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F), (0x1E7E0, 0x1E7FF))
 _ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))

@@ -19,10 +19,9 @@ import json
 from pathlib import Path
 
 from afroadv.errors import AfroadvError
-from afroadv.text import ISO_15924
+from afroadv.text import language_tag
 
 # afroadv's script names (data/languages.yaml) as the ISO 15924 codes MTEB's language tags use.
-_SCRIPTS = {**ISO_15924, "Tifinagh": "Tfng", "Cyrillic": "Cyrl"}
 
 
 def _mteb():
@@ -46,7 +45,7 @@ def _lang_tag(lang: str) -> str:
         script = get_language(lang).script
     except AfroadvError:
         script = None
-    return f"{lang}-{_SCRIPTS.get(script or '', 'Zyyy')}"
+    return language_tag(lang, script)
 
 
 def make_task(pairs: list[dict], meta: dict):
