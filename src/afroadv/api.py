@@ -73,7 +73,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
              prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
              threads: int | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
              retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True,
-             dir_margin: float = 0.0, script: str | None = None) -> dict:
+             dir_margin: float = 0.0, script: str | None = None, dtype: str | None = None) -> dict:
     """The results document `afroadv evaluate` writes: clean and perturbed scores with bootstrap CIs.
 
     `model`: an alias, a folder, a hub id, a `SentenceTransformer` or `CrossEncoder` object, an
@@ -85,18 +85,20 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     is learned from `dataset` (`script` forces its script), as in `generate`. `prompt` goes before every
     text the model sees (None: the model's own, e.g. e5's "query: "). `retrieval_k`: candidates of
     invariance self-retrieval. Directional sets (`expect: decrease`) give `directional_pass_rate`
-    rows: a changed pair passes when its similarity falls by at least `dir_margin`. `out` also writes
-    the JSON."""
+    rows: a changed pair passes when its similarity falls by at least `dir_margin`. `dtype`: fp32 |
+    bf16 | fp16 (None: bf16 on GPUs and on CPUs with native bf16, else fp32). `out` also writes the JSON."""
     from afroadv.data.writers import check_destination
     from afroadv.evaluate import build_sets, check_evaluate_options, read_sets, write_results
     from afroadv.evaluate import evaluate as run
     from afroadv.models.inmemory import as_model, is_in_memory
+    from afroadv.options import check_dtype
     from afroadv.options import check_prompt
 
     if out is not None:
         check_destination(Path(out), "results file")
     check_evaluate_options(bootstrap, seed, batch_size, threads, device, retrieval_k, dir_margin)
     check_prompt(prompt)
+    check_dtype(dtype)
     models = list(model) if isinstance(model, (list, tuple)) else [model]
     if name is not None:
         if len(models) != 1 or not is_in_memory(models[0]):
@@ -114,7 +116,7 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
         eval_sets = build_sets(lang, names, dataset, split, seed, limit, script)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
-              prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin)
+              prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin, dtype=dtype)
     if out is not None:
         write_results(Path(out), doc)
     return doc

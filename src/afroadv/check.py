@@ -322,6 +322,23 @@ def _short(v) -> str:
     return s if len(s) <= 24 else s[:21] + "..."
 
 
+def _dtypes(lf: Loaded) -> set[str]:
+    """The compute dtypes the file's models ran in (files before 0.2.x's --dtype record none)."""
+    return {m["dtype"] for m in lf.manifest.get("models") or [] if isinstance(m, dict) and isinstance(m.get("dtype"), str)}
+
+
+def _check_dtypes(res: Loaded, base: Loaded, allow_mix: bool, notes: list[str]) -> None:
+    """bf16 and fp32 runs of one model differ by a little, and a gate should not mistake that for a
+    change of the model: refused unless asked for (e.g. a bf16 CI runner against an fp32 baseline)."""
+    rd, bd = _dtypes(res), _dtypes(base)
+    if not rd or not bd or rd == bd:
+        return
+    said = f"results ran in {', '.join(sorted(rd))}, baseline in {', '.join(sorted(bd))}"
+    if not allow_mix:
+        raise AfroadvError(f"dtypes differ: {said}; re-run with the baseline's --dtype, or pass --allow-dtype-mix")
+    notes.append(f"dtypes differ ({said}); compared as asked (--allow-dtype-mix)")
+
+
 def _check_compatible(res: Loaded, base: Loaded, fields: tuple[str, ...]) -> None:
     rs, bs = res.manifest.get("seed"), base.manifest.get("seed")
     if rs is None or bs is None:
@@ -413,7 +430,8 @@ def _cell(key, r: dict, b: dict, fields, limits: dict) -> CellCheck:
 
 
 def check(results: Path, baseline: Path, *, max_drop_increase: float | None = None, max_clean_decrease: float | None = None,
-          min_clean: float | None = None, thresholds: Path | None = None, match_on: str | None = None) -> CheckResult:
+          min_clean: float | None = None, thresholds: Path | None = None, match_on: str | None = None,
+          allow_dtype_mix: bool = False) -> CheckResult:
     """Compare every baseline cell with its partner in `results` (see the module docstring for the rule).
 
     Raises AfroadvError on unusable input; returns a CheckResult (`.passed`, `.failed`, `.noise`)."""
@@ -424,6 +442,7 @@ def check(results: Path, baseline: Path, *, max_drop_increase: float | None = No
     res, base = _load(results, "results"), _load(baseline, "baseline")
     fields, notes = _match_fields(match_on, res, base)
     _check_compatible(res, base, fields)
+    _check_dtypes(res, base, allow_dtype_mix, notes)
     rindex, bindex = _index(res, fields, "results"), _index(base, fields, "baseline")
     missing = [k for k in bindex if k not in rindex]
     if missing:

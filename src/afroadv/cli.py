@@ -13,7 +13,7 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, PROMPT_HELP, RETRIEVAL_K_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, DTYPE_HELP, PROMPT_HELP, RETRIEVAL_K_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
 
 app = typer.Typer(
     name="afroadv",
@@ -150,6 +150,7 @@ def evaluate(
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
     batch_size: int = typer.Option(32, "--batch-size"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     kind: Optional[str] = typer.Option(None, "--kind", help="bi | cross: force how a folder or hub model scores pairs."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_REMOTE_CODE_HELP),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
@@ -180,7 +181,8 @@ def evaluate(
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes, "script": script}
     doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
               batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
-              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False, dir_margin=dir_margin)
+              trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False, dir_margin=dir_margin,
+              dtype=dtype)
     typer.echo(format_table(doc))
     typer.echo(f"results: {out}")
 
@@ -305,6 +307,7 @@ def check(
     match_on: str = typer.Option("auto", "--match-on", help="Cell key: auto (model,lang,dataset,recipe; without model when each file has one model) or a comma list of model,lang,dataset,recipe."),
     update: bool = typer.Option(False, "--update-baseline", help="Show the comparison, then write RESULTS over the baseline (atomically) and exit 0."),
     all_cells: bool = typer.Option(False, "--all", help="List every cell, not only those over a limit."),
+    allow_dtype_mix: bool = typer.Option(False, "--allow-dtype-mix", help="Compare results computed in another dtype than the baseline's (bf16 vs fp32); refused by default."),
 ):
     """Robustness gate for CI: exit 0 within thresholds, 1 on a regression, 2 on unusable input.
 
@@ -315,7 +318,7 @@ def check(
     from afroadv.check import check as run, format_check, update_baseline, validate_results
 
     kwargs = {"max_drop_increase": max_drop_increase, "max_clean_decrease": max_clean_decrease, "min_clean": min_clean,
-              "thresholds": thresholds, "match_on": match_on}
+              "thresholds": thresholds, "match_on": match_on, "allow_dtype_mix": allow_dtype_mix}
     if update:
         from afroadv.data.writers import check_destination
 
@@ -349,6 +352,7 @@ def sweep(
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
     batch_size: int = typer.Option(32, "--batch-size"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda ... (cuda makes every cell a GPU cell on Dask)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     backend: str = typer.Option("local", "--backend", help="local (cells one by one here) or dask (one task per cell)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, e.g. tcp://HOST:8786 (default: a LocalCluster on 127.0.0.1)."),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the LocalCluster (without --scheduler)."),
@@ -370,7 +374,7 @@ def sweep(
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
                        limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
                        trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin,
-                       retrieval_k=retrieval_k)
+                       retrieval_k=retrieval_k, dtype=dtype)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)
     typer.echo(f"{summary.cells} cell(s): {summary.ran} run, {summary.skipped} skipped (finished earlier) in {summary.seconds}s")
     typer.echo(f"results: {summary.results}")

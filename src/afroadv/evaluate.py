@@ -466,6 +466,7 @@ def evaluate(
     prompt: str | None = None,
     retrieval_k: int = RETRIEVAL_K,
     dir_margin: float = 0.0,
+    dtype: str | None = None,
 ) -> dict:
     """Score every set with every model; returns the results document (see RESULTS_KIND).
 
@@ -473,13 +474,16 @@ def evaluate(
     `prompt` is prepended to every text a model sees (None: each model's own default, e.g. e5's
     "query: "); `threads` sets torch's CPU threads (None: torch's default); `retrieval_k`: candidates
     of invariance self-retrieval. `dir_margin`: how much a directional set's pair must fall to pass.
+    `dtype`: fp32 | bf16 | fp16 (None: models/precision.py picks the fastest faithful one).
     `quiet` drops the log lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
     from afroadv.models.inmemory import as_model, is_in_memory
+    from afroadv.options import check_dtype
 
     n_boot, seed, batch_size, threads, device, retrieval_k, dir_margin = check_evaluate_options(
         n_boot, seed, batch_size, threads, device, retrieval_k, dir_margin)
     prompt = check_prompt(prompt)
+    dtype = check_dtype(dtype)
     if not sets:
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
@@ -503,7 +507,7 @@ def evaluate(
         if rm is None:
             encoder = model
         else:
-            encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device, prefix=prompt)
+            encoder = load_encoder(rm, kind=kind, batch_size=batch_size, device=device, prefix=prompt, dtype=dtype)
         scorer = _Scorer(encoder)
         hits0, misses0 = cache.hits, cache.misses
         t0 = time.perf_counter()
@@ -526,7 +530,10 @@ def evaluate(
             results.extend(_directional_rows(scorer, directional, base, n_boot, seed, dir_margin))
         info = {"model": name, **identity, "fingerprint": encoder.fingerprint, "params": params,
                 "kind": encoder.kind if rm is None else rm.kind, "prompt": encoder.prefix,
+                **({} if rm is None else {"device": encoder.device, "dtype": encoder.dtype}),
                 "seconds": round(time.perf_counter() - t0, 2), "texts_encoded": getattr(encoder, "texts_encoded", None),
+                "load_seconds": round(getattr(encoder, "load_seconds", 0.0), 2),
+                "forward_seconds": round(getattr(encoder, "forward_seconds", 0.0), 2),
                 "cache": None if encoder.cache is None else {"hits": cache.hits - hits0, "misses": cache.misses - misses0}}
         if rm is None:
             info["in_memory"] = encoder.description

@@ -124,3 +124,18 @@ PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (d
                "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")
 SCRIPT_HELP = ("A language outside the registry: the script its text is written in, Latin | Arabic | Ethiopic "
                "(default: the script most of the dataset's letters are written in).")
+DTYPE_NAMES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
+               "half": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16"}
+DTYPE_HELP = ("fp32 | bf16 | fp16. Default: bf16 on a GPU that supports it (else fp16) and on CPUs with native bf16 "
+              "(AMX or AVX512-BF16), fp32 on other CPUs. Part of the embedding-cache key and the results manifest.")
+
+
+
+def check_dtype(dtype: str | None) -> str | None:
+    """A --dtype value as torch names it (float32, bfloat16, float16); None stays None (the default)."""
+    if dtype is None:
+        return None
+    name = DTYPE_NAMES.get(str(dtype).strip().lower())
+    if name is None:
+        raise AfroadvError(f"unknown --dtype {dtype!r}: use fp32, bf16 or fp16")
+    return name

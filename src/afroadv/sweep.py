@@ -54,7 +54,7 @@ CELLS_DIR = "cells"
 MERGED = "results.json"
 REPORT_DIR = "report"
 BACKENDS = ("local", "dask")
-TIMING_FIELDS = ("seconds", "cache", "texts_encoded")  # differ between runs of the same cell
+TIMING_FIELDS = ("seconds", "load_seconds", "forward_seconds", "cache", "texts_encoded")  # differ between runs of the same cell
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Cell:
     prompt: str | None = None  # None: the model's own
     dir_margin: float = 0.0  # how much a directional pair must fall to pass
     retrieval_k: int = 100  # invariance sets: candidates of self-retrieval (evaluate.RETRIEVAL_K)
+    dtype: str | None = None  # None: models/precision.py's default where the cell runs
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
@@ -85,7 +86,8 @@ class Cell:
                 "dataset": self.dataset, "split": self.split, "seed": self.seed, "limit": self.limit,
                 "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt}),
                 **({"dir_margin": self.dir_margin} if self.dir_margin else {}),
-                **({"retrieval_k": self.retrieval_k} if self.retrieval_k != 100 else {})}
+                **({"retrieval_k": self.retrieval_k} if self.retrieval_k != 100 else {}),
+                **({} if self.dtype is None else {"dtype": self.dtype})}
 
     @property
     def label(self) -> str:
@@ -106,12 +108,13 @@ def _say(msg: str) -> None:
 def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, dataset: str | None = None, split: str = "test",
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
                kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
-               prompt: str | None = None, dir_margin: float = 0.0, retrieval_k: int = 100) -> list[Cell]:
+               prompt: str | None = None, dir_margin: float = 0.0, retrieval_k: int = 100,
+               dtype: str | None = None) -> list[Cell]:
     """Validate the whole grid up front (models, languages, recipes) and return its cells."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
     from afroadv.metrics import MIN_BOOTSTRAP
-    from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
+    from afroadv.options import check_count, check_device, check_dir_margin, check_dtype, check_limit, check_prompt, check_seed
     from afroadv.models import resolve_model
     from afroadv.perturb.recipe import load_recipe, recipes_for
 
@@ -125,6 +128,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
     seed, limit, prompt, dir_margin = check_seed(seed), check_limit(limit), check_prompt(prompt), check_dir_margin(dir_margin)
     bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
     retrieval_k = check_count(retrieval_k, "--retrieval-k", minimum=2)
+    dtype = check_dtype(dtype)
     batch_size, device = check_count(batch_size, "--batch-size"), check_device(device, here=False)
     languages = list({lang.code: lang for lang in (get_language(x) for x in langs)}.values())
     for lang in languages:  # bad data (a missing file, scores off the scale ...) stops the sweep before any cell
@@ -153,7 +157,8 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
             cells.append(Cell(model=m, lang=lang.code, recipes=given, recipe_names=names, dataset=dataset, split=split,
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
                               batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
-                              allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin, retrieval_k=retrieval_k))
+                              allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin, retrieval_k=retrieval_k,
+                              dtype=dtype))
     return cells
 
 
@@ -164,7 +169,7 @@ def run_cell(cell: Cell) -> dict:
     sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
                    trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
-                   quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin, retrieval_k=cell.retrieval_k)
+                   quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin, retrieval_k=cell.retrieval_k, dtype=cell.dtype)
     doc["manifest"]["sweep_cell"] = cell.spec()
     return doc
 

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from afroadv.attack.defaults import DEFAULT_BUDGET, DEFAULT_CANDIDATES, DEFAULT_DELTA, DEFAULT_MAX_CHARS
-from afroadv.options import ALLOW_PICKLE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import ALLOW_PICKLE_HELP, DTYPE_HELP, PROMPT_HELP, TRUST_REMOTE_CODE_HELP
 
 
 def attack_command(
@@ -39,6 +39,7 @@ def attack_command(
     engine: str = typer.Option("afroadv", "--engine", help="afroadv (fast) | textattack (TextAttack's own Attack with the same components, on TextAttack's words: slower)."),
     words: Optional[str] = typer.Option(None, "--words", help="Which words are attackable: afroadv (afroadv's script-aware tokeniser; the afroadv engine's default) | textattack (only words TextAttack's splitter sees identically: what --engine textattack attacks; same outputs as it)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     batch_size: int = typer.Option(32, "--batch-size", help="Texts per model forward."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (default: torch's; 1 is faster on a machine shared with other busy processes)."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Longest sentence attacked, in characters: a longer one stops the run before it starts (memory grows with sentence length)."),
@@ -57,7 +58,7 @@ def attack_command(
         model=model, lang=lang, recipe=recipe, dataset=dataset, split=split, limit=limit, seed=seed, budget=budget,
         delta=delta, goal=goal, search=search, beam_width=beam_width, max_queries=max_queries, sides=sides,
         max_edit_distance=max_edit_distance, candidates=candidates, checkpoint_every=checkpoint_every,
-        engine=engine, words=words, device=device, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
+        engine=engine, words=words, device=device, dtype=dtype, batch_size=batch_size, threads=threads, max_chars=max_chars, max_tokens=max_tokens,
         trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt,
     )  # fmt: skip
     run = run_attack(cfg, out, resume=resume, progress=sys.stderr.isatty(), notify=lambda m: typer.echo(m, err=True))

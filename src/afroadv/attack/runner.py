@@ -52,6 +52,7 @@ from afroadv.data.pairs import ONE_SIDED_TASKS
 from afroadv.data.writers import check_out_dir, dumps_record, write_manifest, write_records, write_text_atomic
 from afroadv.errors import AfroadvError
 from afroadv.generate import COLUMNS, pairs_sha256
+from afroadv.options import check_dtype
 from afroadv.options import check_count, check_device, check_float, check_limit, check_prompt, check_seed
 from afroadv.resources import sha256_file
 from afroadv.text import nfc
@@ -85,6 +86,7 @@ class AttackConfig:
     engine: str = "afroadv"
     words: str | None = None  # "afroadv" | "textattack" (None: the engine's own; see core.AttackSpace)
     device: str | None = None
+    dtype: str | None = None  # fp32 | bf16 | fp16 (None: models/precision.py's default for the device)
     batch_size: int = 32
     threads: int | None = None  # torch intra-op threads (None: torch's default)
     max_chars: int = DEFAULT_MAX_CHARS  # longest sentence attacked, in characters
@@ -132,6 +134,7 @@ class AttackConfig:
             candidates=check_count(self.candidates, "--candidates", maximum=MAX_CANDIDATES),
             checkpoint_every=check_count(self.checkpoint_every, "--checkpoint-every"),
             device=check_device(self.device),
+            dtype=check_dtype(self.dtype),
             batch_size=check_count(self.batch_size, "--batch-size"),
             threads=count(self.threads, "--threads"),
             max_chars=check_count(self.max_chars, "--max-chars"),
@@ -283,12 +286,13 @@ def run_attack(cfg: AttackConfig, out: Path, *, resume: bool = False, progress: 
 
         encoder = load_encoder(resolve_model(cfg.model, trust_remote_code=cfg.trust_remote_code,
                                              allow_pickle=cfg.allow_pickle),
-                               device=cfg.device, batch_size=cfg.batch_size, prefix=cfg.prompt)
+                               device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size, prefix=cfg.prompt)
     check_token_lengths(pairs, encoder, cfg.max_tokens)  # (the tokenizer only: weights load lazily)
 
     resolved = encoder.resolved
     model_info = {"name": cfg.model, "id": resolved.model_id, **resolved.identity(), "fingerprint": resolved.fingerprint,
-                  "kind": resolved.kind, **({"prompt": encoder.prefix} if getattr(encoder, "prefix", "") else {})}
+                  "kind": resolved.kind, **({"dtype": encoder.dtype} if hasattr(encoder, "dtype") else {}),
+                  **({"prompt": encoder.prefix} if getattr(encoder, "prefix", "") else {})}
     attack_params = {"goal": goal.kind, "delta": goal.delta, "budget": space.budget, "search": cfg.search,
                      "beam_width": cfg.beam_width if cfg.search == "beam" else None,
                      "max_queries": cfg.max_queries or None, "sides": sides,

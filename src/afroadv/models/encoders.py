@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
@@ -23,48 +24,9 @@ import numpy as np
 
 from afroadv.errors import AfroadvError
 from afroadv.models.cache import EmbeddingCache, default_cache, namespace_name
+from afroadv.models.precision import compute_context, dtype_kwargs, load_dtype, pick_device, pick_dtype
 from afroadv.models.registry import ResolvedModel, check_folder_policy, download_advice, resolve_model
-from afroadv.options import check_count, check_device
-
-
-_DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
-           "half": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16"}
-
-
-def pick_device(device: str | None = None) -> str:
-    """The requested device (checked like every command's --device), else the first CUDA GPU, else CPU."""
-    checked = check_device(device)
-    if checked is not None:
-        return checked
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def pick_dtype(device: str, dtype: str | None = None) -> str:
-    """float32 on CPU (half precision is slow and lossy there); on GPU bf16 where supported, else fp16."""
-    import torch
-
-    if dtype is not None:
-        if dtype.lower() not in _DTYPES:
-            raise AfroadvError(f"unknown dtype {dtype!r}: use fp32, fp16 or bf16")
-        name = _DTYPES[dtype.lower()]
-        if name != "float32" and not device.startswith("cuda"):
-            raise AfroadvError(f"{dtype} needs a GPU; on {device} models run in fp32")
-        return name
-    if device.startswith("cuda"):
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-    return "float32"
-
-
-def _dtype_kwargs(dtype: str) -> dict:
-    """transformers renamed `torch_dtype` to `dtype` in 4.56; pass whichever this version knows."""
-    import torch
-    import transformers
-    from packaging.version import Version
-
-    key = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
-    return {key: getattr(torch, dtype)}
+from afroadv.options import check_count
 
 
 def _tokenizer_kwargs() -> dict:
@@ -104,7 +66,8 @@ def _recheck(rm: ResolvedModel) -> None:
 def _st_load(cls, rm: ResolvedModel, device: str, dtype: str, **extra):
     """Construct a sentence-transformers model class (bi or cross) with our loading policy."""
     _recheck(rm)
-    kw = {"device": device, **rm.st_kwargs(_dtype_kwargs(dtype) if dtype != "float32" else None), **extra}
+    weights = load_dtype(device, dtype)
+    kw = {"device": device, **rm.st_kwargs(dtype_kwargs(weights) if weights != "float32" else None), **extra}
     try:
         with _weights_bar_off_unless_terminal():
             return cls(rm.source, **kw)
@@ -180,6 +143,8 @@ class _Encoder:
     """What both encoder kinds expose about the model they wrap (`resolved` is set by subclasses)."""
 
     resolved: ResolvedModel
+    forward_seconds: float = 0.0  # wall time inside the model's forward (batches in, vectors/scores out)
+    load_seconds: float = 0.0  # wall time loading weights and tokenizer (0 when a memoised model was reused)
     progress_label: str | None = None  # set (e.g. by evaluate) to show a bar over the texts actually computed
     _bar = None  # the open bar while computing
 
@@ -188,6 +153,14 @@ class _Encoder:
 
         self._bar = Bar(f"{self.progress_label} {self._unit}", total, enabled=None if self.progress_label else False)
         return self._bar
+
+    @contextmanager
+    def _timed_forward(self):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.forward_seconds += time.perf_counter() - start
 
     def _advance(self, n: int) -> None:
         if self._bar is not None:
@@ -253,8 +226,10 @@ class BiEncoder(_Encoder):
         """Load weights now (otherwise it happens on the first uncached text)."""
         if self.loaded:
             return self
+        started = time.perf_counter()
         rm = self.resolved
-        key = ("bi", self.backend, rm.source, rm.revision, rm.subfolder, rm.fingerprint, self.device, self.dtype)
+        key = ("bi", self.backend, rm.source, rm.revision, rm.subfolder, rm.fingerprint, self.device,
+               load_dtype(self.device, self.dtype))
         if self.backend == "transformers":
             self._tokenizer, self._model = _shared(key, self._load_transformers)
             self._dim = int(self._model.config.hidden_size)
@@ -269,6 +244,7 @@ class BiEncoder(_Encoder):
             limit = getattr(self._st, "_afroadv_limit", None)
             if isinstance(limit, int) and 0 < limit < self.max_length:
                 self.max_length = limit
+        self.load_seconds += time.perf_counter() - started
         return self
 
     def _use_device_map(self) -> bool:
@@ -286,7 +262,7 @@ class BiEncoder(_Encoder):
         rm = self.resolved
         _recheck(rm)
         kw = rm.hf_kwargs()
-        model_kw = dict(kw, **_dtype_kwargs(self.dtype), **rm.weights_kwargs())
+        model_kw = dict(kw, **dtype_kwargs(load_dtype(self.device, self.dtype)), **rm.weights_kwargs())
         if self._use_device_map():
             model_kw["device_map"] = "auto"
         try:
@@ -334,7 +310,8 @@ class BiEncoder(_Encoder):
         if self._st is not None:
             self.batches_run += -(-len(texts) // self.batch_size)
             self._st.max_seq_length = self.max_length  # the loaded model may be shared by encoders
-            return self._encode_st(inputs)
+            with compute_context(self.device, self.dtype):
+                return self._encode_st(inputs)
         return self._encode_transformers(inputs)
 
     def _encode_st(self, inputs: list[str]) -> np.ndarray:
@@ -345,8 +322,9 @@ class BiEncoder(_Encoder):
         step = self.batch_size * _BATCHES_PER_CHUNK
         for start in range(0, len(inputs), step):
             idx = order[start:start + step]
-            emb = self._st.encode([inputs[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False, **_NO_ST_PROMPT)  # ours is already in
+            with self._timed_forward():
+                emb = self._st.encode([inputs[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
+                                      normalize_embeddings=True, show_progress_bar=False, **_NO_ST_PROMPT)  # ours is already in
             emb = np.asarray(emb, dtype=np.float32)
             if out is None:
                 out = np.empty((len(inputs), emb.shape[1]), dtype=np.float32)
@@ -354,27 +332,48 @@ class BiEncoder(_Encoder):
             self._advance(len(idx))
         return out
 
+    def batch_plan(self, inputs: list[str]) -> list[tuple[np.ndarray, dict]]:
+        """Every text tokenised once, then cut into batches of similar token length (longest first),
+        each padded to its own longest text: [(positions in `inputs`, padded numpy arrays), ...]."""
+        tok = self._tokenizer
+        enc = tok(inputs, truncation=True, max_length=self.max_length, add_special_tokens=True)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        lengths = np.fromiter((len(ids) for ids in enc["input_ids"]), dtype=np.int64, count=len(inputs))
+        order = np.argsort(-lengths, kind="stable")
+        fill = {"input_ids": tok.pad_token_id or 0, "attention_mask": 0, "token_type_ids": tok.pad_token_type_id}
+        left = getattr(tok, "padding_side", "right") == "left"
+        plan = []
+        for start in range(0, len(inputs), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            width = int(lengths[idx].max())
+            batch = {}
+            for k in keys:
+                arr = np.full((len(idx), width), fill[k], dtype=np.int64)
+                for row, i in enumerate(idx):
+                    seq = enc[k][i]
+                    if left:
+                        arr[row, width - len(seq):] = seq
+                    else:
+                        arr[row, :len(seq)] = seq
+                batch[k] = arr
+            plan.append((idx, batch))
+        return plan
+
     def _encode_transformers(self, inputs: list[str]) -> np.ndarray:
         import torch
         import torch.nn.functional as F
 
-        tok, model = self._tokenizer, self._model
-        # Sort by token length so each batch pads to similar lengths (much less wasted compute).
-        lengths = [len(ids) for ids in tok(inputs, truncation=True, max_length=self.max_length,
-                                           add_special_tokens=True)["input_ids"]]
-        order = np.argsort(-np.asarray(lengths), kind="stable")
+        model = self._model
         out = np.empty((len(inputs), self._dim), dtype=np.float32)
         in_device = model.get_input_embeddings().weight.device
-        with torch.inference_mode():
-            for start in range(0, len(inputs), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                batch = tok([inputs[i] for i in idx], padding=True, truncation=True,
-                            max_length=self.max_length, return_tensors="pt")
-                batch = {k: v.to(in_device) for k, v in batch.items()}
-                hidden = model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].to(hidden.device).unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[idx] = F.normalize(pooled, p=2, dim=1).cpu().numpy()
+        with torch.inference_mode(), compute_context(self.device, self.dtype):
+            for idx, arrays in self.batch_plan(inputs):
+                batch = {k: torch.from_numpy(v).to(in_device) for k, v in arrays.items()}
+                with self._timed_forward():
+                    hidden = model(**batch).last_hidden_state.float()
+                    mask = batch["attention_mask"].to(hidden.device).unsqueeze(-1).float()
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    out[idx] = F.normalize(pooled, p=2, dim=1).cpu().numpy()
                 self.batches_run += 1
                 self._advance(len(idx))
         return out
@@ -464,12 +463,14 @@ class CrossEncoder(_Encoder):
         except ImportError:
             raise AfroadvError("cross-encoders need sentence-transformers: pip install 'afroadv[ml]'") from None
         rm = self.resolved
+        started = time.perf_counter()
         ce = _st_load(STCrossEncoder, rm, self.device, self.dtype, max_length=self.max_length)
         n_labels = getattr(getattr(ce, "config", None), "num_labels", None) or getattr(ce, "num_labels", 1)
         if n_labels != 1:
             raise AfroadvError(f"{rm.name} is a {n_labels}-label classifier; a cross-encoder for similarity "
                                "needs one regression output")
         self._ce = ce
+        self.load_seconds += time.perf_counter() - started
         return self
 
     def _score_uncached(self, keys: list[str]) -> np.ndarray:
@@ -480,10 +481,11 @@ class CrossEncoder(_Encoder):
 
         out = np.empty((len(pairs), 1), dtype=np.float32)
         step = self.batch_size * _BATCHES_PER_CHUNK  # chunks of whole batches, so the bar can move
-        with torch.inference_mode():
+        with torch.inference_mode(), compute_context(self.device, self.dtype):
             for start in range(0, len(pairs), step):
-                scores = self._ce.predict(pairs[start:start + step], batch_size=self.batch_size, convert_to_numpy=True,
-                                          show_progress_bar=False, **_ce_prompt_kwargs(self._ce))
+                with self._timed_forward():
+                    scores = self._ce.predict(pairs[start:start + step], batch_size=self.batch_size,
+                                              convert_to_numpy=True, show_progress_bar=False, **_ce_prompt_kwargs(self._ce))
                 out[start:start + step] = np.asarray(scores, dtype=np.float32).reshape(-1, 1)
                 self._advance(min(step, len(pairs) - start))
         return out

@@ -1,0 +1,140 @@
+"""Compute precision (models/precision.py) and the encoder's batch plan: the default dtype follows the
+hardware, bf16 agrees with fp32, the dtype keys the cache and the manifest, and check refuses to
+compare results of different dtypes unless told to."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import needs_shared, run_cli_here
+from test_check import make_doc
+
+from afroadv.errors import AfroadvError
+from afroadv.models import precision
+
+
+@pytest.fixture()
+def cache_env(module_cache):
+    return {"AFROADV_CACHE": str(module_cache)}
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
+def test_cpu_default_follows_native_bf16(monkeypatch, native, expected):
+    monkeypatch.setattr(precision, "cpu_native_bf16", lambda: native)
+    assert precision.pick_dtype("cpu") == expected
+    assert precision.pick_dtype("cpu", "fp32") == "float32"  # --dtype fp32 always wins
+    assert precision.pick_dtype("cpu", "BF16") == "bfloat16"  # allowed (slow) even without native bf16
+
+
+def test_weights_stay_fp32_on_cpu_and_autocast_applies_bf16():
+    import torch
+
+    assert precision.load_dtype("cpu", "bfloat16") == "float32"
+    assert precision.load_dtype("cuda", "bfloat16") == "bfloat16"
+    with precision.compute_context("cpu", "bfloat16"):
+        assert torch.is_autocast_enabled("cpu")
+        out = torch.nn.Linear(4, 4)(torch.ones(2, 4))
+    assert out.dtype == torch.bfloat16
+    with precision.compute_context("cpu", "float32"):
+        assert torch.nn.Linear(4, 4)(torch.ones(2, 4)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("value, words", [("fp16", "needs a GPU"), ("int8", "unknown --dtype"), ("", "unknown --dtype")])
+def test_bad_dtype_is_one_line_exit_2(tmp_path, value, words):
+    out = tmp_path / "r.json"
+    r = run_cli_here("evaluate", "--model", "tiny-xlmr", "--lang", "hau", "--recipe", "charnoise", "--limit", "5",
+                     "--dtype", value, "--out", out)
+    assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    with pytest.raises(AfroadvError, match="--dtype"):
+        from afroadv.options import check_dtype
+
+        check_dtype("float64")
+
+
+def test_the_dtype_keys_the_cache_and_the_manifest(tmp_path, cache_env):
+    from afroadv.models import load_encoder
+
+    a = load_encoder("tiny-xlmr", dtype="fp32", device="cpu", cache=False)
+    b = load_encoder("tiny-xlmr", dtype="bf16", device="cpu", cache=False)
+    assert a.namespace != b.namespace and "bfloat16" in b.namespace
+    out = tmp_path / "r.json"
+    r = run_cli_here("evaluate", "--model", "tiny-xlmr", "--lang", "hau", "--recipe", "charnoise", "--limit", "12",
+                     "--bootstrap", "50", "--dtype", "bf16", "--out", out, env=cache_env)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(out.read_text(encoding="utf-8"))["manifest"]["models"][0]
+    assert info["dtype"] == "bfloat16" and info["device"] == "cpu"
+    assert 0 < info["forward_seconds"] <= info["seconds"]
+
+
+def test_batch_plan_equals_the_tokenizer_padding_each_batch():
+    """The fast path (tokenise once, pad per batch in numpy) restates tokenizer(..., padding=True)."""
+    from afroadv.models import load_encoder
+
+    enc = load_encoder("tiny-xlmr", device="cpu", batch_size=3, cache=False).load()
+    texts = ["query: Ina kwana?", "query: a", "query: Gwamnati ta bayar da kuɗi ga manoma a jihar Kano ranar Litinin.",
+             "query: ሰላም ነው", "query: ", "query: Nairobi ni mji mkuu wa Kenya na una watu wengi sana."]
+    plan = enc.batch_plan(texts)
+    assert sorted(i for idx, _ in plan for i in idx) == list(range(len(texts)))
+    widths = [arrays["input_ids"].shape[1] for _, arrays in plan]
+    assert widths == sorted(widths, reverse=True)  # longest first
+    for idx, arrays in plan:
+        ref = enc._tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=enc.max_length,
+                             return_tensors="np")
+        assert set(arrays) == {k for k in ref if k in ("input_ids", "attention_mask", "token_type_ids")}
+        for k, v in arrays.items():
+            np.testing.assert_array_equal(v, ref[k])
+
+
+@needs_shared
+def test_bf16_spearman_agrees_with_fp32_on_every_semrel_set(cache_env):
+    """bf16 autocast moves no SemRel Spearman by more than 0.1 point (tiny model: mechanism only; the
+    e5-small figure is benchmarks/bench_evaluate.py's, on a CPU with native bf16)."""
+    from afroadv.evaluate import build_sets, evaluate
+
+    for lang in ("afr", "amh", "hau", "kin"):
+        sets = build_sets(lang, ["charnoise"], None, "test", 0, 120)
+        rows = {}
+        for dtype in ("fp32", "bf16"):
+            doc = evaluate(["tiny-xlmr"], sets, n_boot=20, quiet=True, dtype=dtype, device="cpu")
+            rows[dtype] = {r["recipe"]: r["spearman"] for r in doc["results"]}
+        worst = max(abs(rows["fp32"][k] - rows["bf16"][k]) for k in rows["fp32"])
+        print(lang, worst)
+        assert worst <= 0.1, (lang, worst)
+
+
+def _dtype_doc(dtype):
+    doc = make_doc()
+    doc["manifest"]["models"][0]["dtype"] = dtype
+    return doc
+
+
+def test_check_refuses_mixed_dtypes_unless_told(tmp_path, capsys):
+    from afroadv.check import check
+
+    base, res = tmp_path / "b.json", tmp_path / "r.json"
+    base.write_text(json.dumps(_dtype_doc("float32")), encoding="utf-8")
+    res.write_text(json.dumps(_dtype_doc("bfloat16")), encoding="utf-8")
+    with pytest.raises(AfroadvError, match="dtypes differ: results ran in bfloat16, baseline in float32"):
+        check(res, base)
+    cr = check(res, base, allow_dtype_mix=True)
+    assert cr.passed and any("--allow-dtype-mix" in n for n in cr.notes)
+    r = run_cli_here("check", res, "--baseline", base)
+    assert r.returncode == 2 and "dtypes differ" in r.stderr
+    assert run_cli_here("check", res, "--baseline", base, "--allow-dtype-mix").returncode == 0
+    res.write_text(json.dumps(make_doc()), encoding="utf-8")  # older files record no dtype: compared as before
+    assert check(res, base).passed
+
+
+def test_attack_and_sweep_take_the_dtype():
+    from afroadv.attack.runner import AttackConfig
+    from afroadv.sweep import plan_cells
+
+    assert AttackConfig(model="tiny-xlmr", lang="hau", recipe="charnoise", dtype="BF16").checked().dtype == "bfloat16"
+    with pytest.raises(AfroadvError, match="unknown --dtype"):
+        AttackConfig(model="tiny-xlmr", lang="hau", recipe="charnoise", dtype="fp8").checked()
+    cell = plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], dtype="fp32")[0]
+    assert cell.dtype == "float32" and cell.spec()["dtype"] == "float32"
+    assert "dtype" not in plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"])[0].spec()  # older cells stay finished
