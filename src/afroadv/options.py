@@ -20,7 +20,8 @@ def check_seed(value, name: str = "--seed") -> int:
 
 def check_seeds(value, name: str = "--seeds") -> list[int]:
     """Several seeds, each drawing the perturbation once, pooled (`--seeds 0,1,2`): text with commas or
-    a sequence; at least one, each in [0, 2**63), none twice."""
+    a sequence; at least one, each in [0, 2**63), none twice. Returned sorted: the draws are a set (the
+    first, smallest seed streams the pooled bootstrap), so the order given does not change the results."""
     if isinstance(value, str):
         items = [v.strip() for v in value.split(",")]
         items = [] if items == [""] else items
@@ -35,7 +36,7 @@ def check_seeds(value, name: str = "--seeds") -> list[int]:
     twice = next((v for i, v in enumerate(seeds) if v in seeds[:i]), None)
     if twice is not None:
         raise AfroadvError(f"{name} lists seed {twice} twice")
-    return seeds
+    return sorted(seeds)
 
 
 def check_count(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
