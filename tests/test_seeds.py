@@ -126,6 +126,27 @@ def test_one_seed_pooled_equals_the_single_seed_row_and_runs_are_deterministic(t
     assert a.read_text(encoding="utf-8").replace("\n", "").count('"per_seed"') == 1
 
 
+def test_bitext_directional_and_invariance_rows_pool_too(cache_env):
+    from afroadv.api import evaluate
+
+    doc = evaluate("tiny-xlmr", "sw", ["keyboard", "wordswap"], limit=LIMIT, bootstrap=BOOT, seeds=[0, 1])
+    doc["results"] += evaluate("tiny-xlmr", "hau", ["charnoise"], dataset="tweets", limit=LIMIT, bootstrap=BOOT,
+                               seeds=[0, 1])["results"]
+    rows = {r["recipe"] + "/" + r["task"]: r for r in doc["results"]}
+    mean = lambda row, key: np.mean([v[key] for v in row["per_seed"].values()])  # noqa: E731
+    keyboard, wordswap, inv = rows["keyboard/bitext"], rows["wordswap/bitext"], rows["charnoise/invariance"]
+    assert keyboard["drop"] == pytest.approx(mean(keyboard, "drop"), abs=1e-3) and keyboard["accuracy_ci"] is not None
+    # a directional set: the pairs any draw changed, each draw's rate over the pairs it changed
+    assert wordswap["n"] >= max(v["n"] for v in wordswap["per_seed"].values())
+    assert wordswap["directional_pass_rate"] == pytest.approx(mean(wordswap, "directional_pass_rate"), abs=1e-3)
+    lo, hi = wordswap["directional_pass_rate_ci"]
+    assert 0 <= lo <= wordswap["directional_pass_rate"] <= hi <= 1
+    assert inv["invariance"] == pytest.approx(mean(inv, "invariance"), abs=1e-3)
+    assert inv["invariance_ci"] != inv["per_seed"]["0"]["invariance_ci"]  # pooled over both draws
+    assert inv["control"]["invariance"] == pytest.approx(np.mean([v["control"]["invariance"] for v in inv["per_seed"].values()]),
+                                                         abs=1e-3)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--seed", "1", "--seeds", "0,1"], "give --seed or --seeds, not both"),
     (["--seeds", ""], "must list at least one seed"),

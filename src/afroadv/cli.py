@@ -323,6 +323,8 @@ def check(
 
     A cell regresses when it is worse by more than its limit AND the baseline value lies outside the new result's bootstrap 95% CI (so noise does not fail builds), or its clean score is under --min-clean.
 
+    Results made with --seeds are gated on their pooled values (CI over pairs x draws) and compared only with a baseline drawn under the same seeds.
+
     Example: afroadv check sweep/results.json --baseline baselines/e5-small.json
     """
     from afroadv.check import check as run, format_check, update_baseline, validate_results
