@@ -69,8 +69,8 @@ def generate(lang: str, recipe: str, dataset: str | None = None, seed: int = 0, 
 
 def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: str | Sequence[str] | None = None, *,
              dataset: str | None = None, split: str = "test", sets: Sequence[str | os.PathLike] | None = None,
-             seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32,
-             prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
+             seed: int = 0, seeds: Sequence[int] | None = None, limit: int | None = None, bootstrap: int = 1000,
+             batch_size: int = 32, prompt: str | None = None, name: str | None = None, device: str | None = None, kind: str | None = None,
              threads: int | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
              retrieval_k: int = 100, out: str | os.PathLike | None = None, quiet: bool = True,
              dir_margin: float = 0.0, script: str | None = None, dtype: str | None = None) -> dict:
@@ -85,15 +85,20 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     is learned from `dataset` (`script` forces its script), as in `generate`. `prompt` goes before every
     text the model sees (None: the model's own, e.g. e5's "query: "). `retrieval_k`: candidates of
     invariance self-retrieval. Directional sets (`expect: decrease`) give `directional_pass_rate`
-    rows: a changed pair passes when its similarity falls by at least `dir_margin`. `dtype`: fp32 |
+    rows: a changed pair passes when its similarity falls by at least `dir_margin`. `seeds=[0, 1, 2]`
+    (instead of `seed`) draws each set once per seed and pools them: one row per set, its drop the
+    mean over draws with a CI over pairs × draws, each seed's own row under `per_seed`. `dtype`: fp32 |
     bf16 | fp16 (None: bf16 on GPUs and on CPUs with native bf16, else fp32). `out` also writes the JSON."""
     from afroadv.data.writers import check_destination
     from afroadv.evaluate import build_sets, check_evaluate_options, read_sets, write_results
     from afroadv.evaluate import evaluate as run
     from afroadv.models.inmemory import as_model, is_in_memory
-    from afroadv.options import check_dtype
-    from afroadv.options import check_prompt
+    from afroadv.options import check_dtype, check_prompt, check_seeds
 
+    if seeds is not None:
+        if seed != 0:
+            raise AfroadvError("give seed= or seeds=, not both")
+        seeds = check_seeds(seeds, "seeds=")
     if out is not None:
         check_destination(Path(out), "results file")
     check_evaluate_options(bootstrap, seed, batch_size, threads, device, retrieval_k, dir_margin)
@@ -108,12 +113,14 @@ def evaluate(model: Model | Sequence[Model], lang: str | None = None, recipes: s
     if sets:
         if lang or recipes or script:
             raise AfroadvError("give either sets= or lang= with recipes= (and script=), not both")
+        if seeds is not None:
+            raise AfroadvError("seeds= draws sets from lang= and recipes=; a sets= file was drawn under its own seed")
         eval_sets = read_sets([Path(s) for s in sets])
     else:
         if not lang or not recipes:
             raise AfroadvError("give lang= and recipes= (or sets=[files])")
         names = [r.strip() for r in recipes.split(",") if r.strip()] if isinstance(recipes, str) else list(recipes)
-        eval_sets = build_sets(lang, names, dataset, split, seed, limit, script)
+        eval_sets = build_sets(lang, names, dataset, split, seeds or seed, limit, script)
     doc = run(models, eval_sets, n_boot=bootstrap, seed=seed, batch_size=batch_size, device=device, kind=kind,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, threads=threads, quiet=quiet,
               prompt=prompt, retrieval_k=retrieval_k, dir_margin=dir_margin, dtype=dtype)

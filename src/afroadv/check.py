@@ -33,7 +33,8 @@ A change that passes rule 1 but not rule 2 is listed as `noise` and does not fai
 Limits per language / recipe come from a YAML file (`--thresholds`); see `load_thresholds`.
 
 Unusable input (AfroadvError → exit 2): a file that is missing, malformed, not a results file, or
-from another afroadv major.minor version; a results file without a manifest; different seeds;
+from another afroadv major.minor version; a results file without a manifest; different seeds (a
+file made with `--seeds` is gated on its pooled values and compares only with the same seed list);
 baseline cells missing from the results; a cell whose task (score scale) or number of pairs
 differs; a set whose input data, seed or recipe parameters differ (the manifests'
 `input_sha256`, `seed`, `parameters`, `lexicons`, `split`); an ambiguous match.
@@ -60,7 +61,7 @@ SCORED = ("sts", "ordinal", "bitext")
 MATCH_FIELDS = ("model", "lang", "dataset", "recipe")
 LIMIT_KEYS = ("max_drop_increase", "max_clean_decrease", "min_clean", "max_pass_rate_decrease")
 DEFAULT_LIMITS = {"max_drop_increase": 1.0, "max_clean_decrease": 1.0, "min_clean": None, "max_pass_rate_decrease": 5.0}
-SET_FIELDS = ("input_sha256", "seed", "parameters", "lexicons", "split", "n", "task")
+SET_FIELDS = ("input_sha256", "seed", "seeds", "parameters", "lexicons", "split", "n", "task")
 MEASURE = {"drop": "drop", "clean": "clean score", "invariance": "invariance", "margin": "margin x100",
            "pass_rate": "pass rate %"}
 
@@ -339,12 +340,19 @@ def _check_dtypes(res: Loaded, base: Loaded, allow_mix: bool, notes: list[str]) 
     notes.append(f"dtypes differ ({said}); compared as asked (--allow-dtype-mix)")
 
 
+def _seed_option(manifest: dict) -> str | None:
+    """How a file was drawn, as its command line said it: `--seed N`, or `--seeds a,b,c` (pooled draws)."""
+    if isinstance(manifest.get("seeds"), list):
+        return "--seeds " + ",".join(map(str, manifest["seeds"]))
+    return None if manifest.get("seed") is None else f"--seed {manifest['seed']}"
+
+
 def _check_compatible(res: Loaded, base: Loaded, fields: tuple[str, ...]) -> None:
-    rs, bs = res.manifest.get("seed"), base.manifest.get("seed")
+    rs, bs = _seed_option(res.manifest), _seed_option(base.manifest)
     if rs is None or bs is None:
         raise AfroadvError(f"{res.path if rs is None else base.path}: the manifest has no seed; re-run `afroadv evaluate`")
-    if rs != bs:
-        raise AfroadvError(f"seeds differ: results {res.path} used --seed {rs}, baseline {base.path} used --seed {bs}")
+    if rs != bs:  # pooled draws gate on their pooled drop and CI: only the same draws compare
+        raise AfroadvError(f"seeds differ: results {res.path} used {rs}, baseline {base.path} used {bs}")
     rl = (res.manifest.get("bootstrap") or {}).get("ci")
     bl = (base.manifest.get("bootstrap") or {}).get("ci")
     if rl is not None and bl is not None and rl != bl:

@@ -13,7 +13,8 @@ import typer
 
 from afroadv.attack.command import attack_command
 from afroadv.errors import AfroadvError
-from afroadv.options import ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, DTYPE_HELP, PROMPT_HELP, RETRIEVAL_K_HELP, SCRIPT_HELP, TRUST_REMOTE_CODE_HELP
+from afroadv.options import (ALLOW_PICKLE_HELP, DIR_MARGIN_HELP, DTYPE_HELP, PROMPT_HELP, RETRIEVAL_K_HELP, SCRIPT_HELP,
+                             SEEDS_HELP, TRUST_REMOTE_CODE_HELP, check_seeds)
 
 app = typer.Typer(
     name="afroadv",
@@ -132,6 +133,13 @@ def recipes():
     _console().print(table)
 
 
+def _seed_options(seed: int | None, seeds: str | None) -> tuple[int, list[int] | None]:
+    """`--seed N` (default 0) or `--seeds a,b,c` (checked), never both."""
+    if seed is not None and seeds is not None:
+        raise AfroadvError("give --seed or --seeds, not both (--seeds 0,1,2 pools several draws)")
+    return (0 if seed is None else seed), (None if seeds is None else check_seeds(seeds))
+
+
 def _split_list(values: list[str] | None) -> list[str]:
     """`--recipe a,b --recipe c` → [a, b, c]."""
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
@@ -145,7 +153,8 @@ def evaluate(
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for generate (tweets | bible | news: invariance; news-graded | bible-graded: ordinal)."),
     split: str = typer.Option("test", "--split"),
     sets: Optional[list[Path]] = typer.Option(None, "--sets", help="Score sets written by `afroadv generate` / `afroadv attack` instead of generating."),
-    seed: int = typer.Option(0, "--seed", help="Seed for perturbations and bootstrap resampling."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for perturbations and bootstrap resampling (default 0)."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
     batch_size: int = typer.Option(32, "--batch-size"),
@@ -168,18 +177,22 @@ def evaluate(
     invariance 0–100 (100: as close as the original itself, 0: as close as a random sentence) and
     self-retrieval accuracy@1, beside a wordswap control changing as many words.
 
+    --seeds 0,1,2 draws each set once per seed and reports one row per set: the mean drop with a CI
+    over pairs x draws, each seed's own values under per_seed.
+
     Example: afroadv evaluate --model e5-small --lang hau --recipe charnoise,codeswitch --out r.json
     """
     from afroadv.api import evaluate as run
     from afroadv.evaluate import format_table
 
     recipes = _split_list(recipe)
+    seed, seeds = _seed_options(seed, seeds)
     if not sets and (not lang or not recipes):
         raise AfroadvError("give --lang and --recipe (or --sets FILE ...)")
     if sets and script:
         raise AfroadvError("--script goes with --lang and --dataset; a --sets file carries its own language profile")
     where = {"sets": list(sets)} if sets else {"lang": lang, "recipes": recipes, "script": script}
-    doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, limit=limit, bootstrap=bootstrap,
+    doc = run(_split_list(model), **where, dataset=dataset, split=split, seed=seed, seeds=seeds, limit=limit, bootstrap=bootstrap,
               batch_size=batch_size, prompt=prompt, device=device, kind=kind, threads=threads, retrieval_k=retrieval_k,
               trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, out=out, quiet=False, dir_margin=dir_margin,
               dtype=dtype)
@@ -313,6 +326,8 @@ def check(
 
     A cell regresses when it is worse by more than its limit AND the baseline value lies outside the new result's bootstrap 95% CI (so noise does not fail builds), or its clean score is under --min-clean.
 
+    Results made with --seeds are gated on their pooled values (CI over pairs x draws) and compared only with a baseline drawn under the same seeds.
+
     Example: afroadv check sweep/results.json --baseline baselines/e5-small.json
     """
     from afroadv.check import check as run, format_check, update_baseline, validate_results
@@ -348,7 +363,8 @@ def sweep(
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="As for evaluate (default: each language's default set)."),
     split: str = typer.Option("test", "--split"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N pairs per language."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for perturbations and bootstrap resampling (default 0)."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
     batch_size: int = typer.Option(32, "--batch-size"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda ... (cuda makes every cell a GPU cell on Dask)."),
@@ -371,8 +387,9 @@ def sweep(
     """
     from afroadv.sweep import plan_cells, run_sweep
 
+    seed, seeds = _seed_options(seed, seeds)
     cells = plan_cells(_split_list(models), _split_list(langs), _split_list(recipes), dataset=dataset, split=split, seed=seed,
-                       limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
+                       seeds=seeds, limit=limit, bootstrap=bootstrap, batch_size=batch_size, device=device,
                        trust_remote_code=trust_remote_code, allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin,
                        retrieval_k=retrieval_k, dtype=dtype)
     summary = run_sweep(cells, out, backend=backend, scheduler=scheduler, workers=workers, report=not no_report)

@@ -24,7 +24,8 @@ from afroadv.data.pairs import Pair
 from afroadv.data.sets import read_set_records
 from afroadv.data.writers import dumps_json, manifest_path, read_set_manifest, write_text_atomic
 from afroadv.errors import AfroadvError
-from afroadv.options import check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed
+from afroadv.options import (check_count, check_device, check_dir_margin, check_limit, check_prompt, check_seed,
+                             check_seeds)
 from afroadv.generate import COLUMNS, dataset_perturber, pairs_sha256, perturb_pairs
 from afroadv.langs import Language, find_language
 from afroadv.learned import language_and_dataset, language_for_texts
@@ -72,10 +73,23 @@ class EvalSet:
     control: "EvalSet | None" = None  # invariance sets: the wordswap control at this set's word_rate
     expect: str = "same"  # the recipe's: same (invariance, a drop) or decrease (directional, a pass rate)
     changed: list[bool] = field(default_factory=list)  # per pair: did the recipe change it (directional: eligible)
+    draws: list["EvalSet"] = field(default_factory=list)  # `--seeds`: this set drawn once per seed (pooled), else empty
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.lang, self.dataset, self.task)
+
+    @property
+    def seeds(self) -> list[int] | None:
+        """The seeds of a pooled set's draws (None: one draw)."""
+        return [d.provenance["seed"] for d in self.draws] if self.draws else None
+
+
+def pooled_set(draws: list[EvalSet]) -> EvalSet:
+    """One set drawn under several seeds: the first draw's clean pairs and identity, with every draw kept."""
+    from dataclasses import replace
+
+    return replace(draws[0], draws=list(draws))
 
 
 def _from_records(records: list[dict], lang: str, dataset: str, provenance: dict, expect: str = "same") -> EvalSet:
@@ -111,11 +125,13 @@ def expand_recipes(language: Language, recipes: list[str]) -> list[str]:
     return [r.name for r in recipes_for(language)]
 
 
-def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int, limit: int | None,
+def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, seed: int | list[int], limit: int | None,
                script: str | None = None) -> list[EvalSet]:
     """Generate each recipe's set in memory from the same clean pairs (a language outside the registry
-    is learned from the dataset first, as `generate` does)."""
-    seed, limit = check_seed(seed), check_limit(limit)
+    is learned from the dataset first, as `generate` does). A list of seeds (`--seeds`) draws each set
+    once per seed and returns it pooled (`pooled_set`)."""
+    seeds, limit = (check_seeds(seed) if isinstance(seed, (list, tuple)) else None), check_limit(limit)
+    seed = seeds[0] if seeds else check_seed(seed)
     found = find_language(lang)
     if found is not None:  # a registered language: refuse a bad recipe before the dataset loads
         for r in expand_recipes(found, recipes):
@@ -131,21 +147,24 @@ def build_sets(lang: str, recipes: list[str], dataset: str | None, split: str, s
     pairs = ds.pairs[:limit] if limit else ds.pairs
     sets = []
     for p in perturbers:
-        records = perturb_pairs(p, pairs, seed)
-        provenance = {
-            "recipe": p.recipe.name,
-            "parameters": p.recipe.params(),
-            "lexicons": p.resource_versions,
-            "seed": seed,
-            "input_sha256": pairs_sha256(pairs),
-            "split": ds.split,
-        }
-        if language.learned:
-            provenance["language_profile"] = language.learned.summary()
-        s = _from_records(records, language.code, ds.name, provenance, p.recipe.expect)
-        s.validation = row_validation(lookup_validation(_generator_manifest(s)))
-        add_control(s, language, ds, pairs, seed)
-        sets.append(s)
+        draws = []
+        for one_seed in seeds or [seed]:
+            records = perturb_pairs(p, pairs, one_seed)
+            provenance = {
+                "recipe": p.recipe.name,
+                "parameters": p.recipe.params(),
+                "lexicons": p.resource_versions,
+                "seed": one_seed,
+                "input_sha256": pairs_sha256(pairs),
+                "split": ds.split,
+            }
+            if language.learned:
+                provenance["language_profile"] = language.learned.summary()
+            s = _from_records(records, language.code, ds.name, provenance, p.recipe.expect)
+            s.validation = row_validation(lookup_validation(_generator_manifest(s))) if not draws else draws[0].validation
+            add_control(s, language, ds, pairs, one_seed)
+            draws.append(s)
+        sets.append(pooled_set(draws) if seeds else draws[0])
     return sets
 
 
@@ -251,7 +270,7 @@ class _Scorer:
 
     def _items(self, sets: list[EvalSet]) -> list:
         """The unique texts (bi) or pairs (cross) the sets (and their controls) need, in first-seen order."""
-        sets = [x for s in sets for x in (s, s.control) if x is not None]
+        sets = [x for s in sets for d in (s.draws or [s]) for x in (d, d.control) if x is not None]
         if self.bi:
             return list(OrderedDict.fromkeys(t for s in sets for pair in (*s.clean, *s.perturbed) for t in pair))
         return list(OrderedDict.fromkeys(p for s in sets for p in (*s.clean, *s.perturbed)))
@@ -295,6 +314,37 @@ def _hits(scorer: _Scorer, pairs: list[tuple[str, str]]) -> np.ndarray:
     return (retrieval_hits(x, e) + retrieval_hits(e, x)) / 2
 
 
+POOL_KEEP = ("recipe", "expect", "validation", "dir_margin", "retrieval_k", "n_pairs")  # a set's, not a draw's
+
+
+def _draw_mean(values: list):
+    """A measure without a pooled CI of its own: its mean over the draws that define it (per key for a
+    mapping such as `mean_score_by_level`)."""
+    if all(isinstance(v, dict) for v in values):
+        return {k: _draw_mean([v.get(k) for v in values]) for k in values[0]}
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return _r(np.mean(nums)) if nums else values[0]
+
+
+def _set_row(s: EvalSet, base: dict, seed: int, one, pool) -> dict:
+    """One set's row. `one(draw, seed)` → (the draw's row, what pooling needs). A set drawn once gets
+    that row (bootstrap seeded by `seed`). A pooled set (`--seeds`) gets one row: the measures that
+    carry a CI from `pool(data, seeds[0])` — pooled over pairs × draws (metrics.py) — every other
+    number the mean over draws, `seeds`, and `per_seed`: each draw's own row (bootstrapped under its
+    own seed, as `--seed` gives it), less the set's identity."""
+    if not s.draws:
+        return one(s, seed)[0]
+    drawn = [one(d, d.provenance["seed"]) for d in s.draws]
+    rows = [r for r, _ in drawn]
+    pooled = pool([x for _, x in drawn], s.seeds[0])
+    assert all(k in pooled for k in rows[0] if k.endswith("_ci")), "every CI of a pooled row is pooled"
+    keep = (*base, *POOL_KEEP)
+    row = {k: pooled[k] if k in pooled else v if k in keep else _draw_mean([r[k] for r in rows]) for k, v in rows[0].items()}
+    row["seeds"] = s.seeds
+    row["per_seed"] = {str(sd): {k: v for k, v in r.items() if k not in keep} for sd, r in zip(s.seeds, rows)}
+    return row
+
+
 def _sts_rows(scorer, sets, base, n_boot, seed, **_):
     """Gold STS, and ordinal sets (levels 2/1/0): Spearman against the gold; Pearson only for STS
     scores (an ordinal level has no interval scale)."""
@@ -308,14 +358,24 @@ def _sts_rows(scorer, sets, base, n_boot, seed, **_):
                  "spearman_ci": _ci(metric_ci(gold, clean_pred, n_boot=n_boot, seed=seed))})
     for s in sets:
         g = np.array(s.scores, float)
-        c, p = scorer.pair_scores(s.clean), scorer.pair_scores(s.perturbed)
-        drop, ci = paired_drop_ci(g, c, p, "spearman", n_boot=n_boot, seed=seed)
-        rows.append({**base, "recipe": s.recipe, "n": len(g), "spearman": _r(spearman(g, p)),
-                     **({"pearson": _r(pearson(g, p))} if linear else _by_level(g, p)),
-                     "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=seed)), "clean_spearman": _r(spearman(g, c)),
-                     "drop": _r(drop), "drop_ci": _ci(ci),
-                     **({"pearson_drop": _r(pearson(g, c) - pearson(g, p))} if linear else {}),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
+        c = scorer.pair_scores(s.clean)
+
+        def one(d, sd):
+            p = scorer.pair_scores(d.perturbed)
+            drop, ci = paired_drop_ci(g, c, p, "spearman", n_boot=n_boot, seed=sd)
+            return {**base, "recipe": d.recipe, "n": len(g), "spearman": _r(spearman(g, p)),
+                    **({"pearson": _r(pearson(g, p))} if linear else _by_level(g, p)),
+                    "spearman_ci": _ci(metric_ci(g, p, n_boot=n_boot, seed=sd)), "clean_spearman": _r(spearman(g, c)),
+                    "drop": _r(drop), "drop_ci": _ci(ci),
+                    **({"pearson_drop": _r(pearson(g, c) - pearson(g, p))} if linear else {}),
+                    "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share), "validation": d.validation}, p
+
+        def pool(ps, sd):
+            drop, ci = paired_drop_ci(g, c, np.stack(ps), "spearman", n_boot=n_boot, seed=sd)
+            return {"n": len(g), "spearman_ci": _ci(metric_ci(g, np.stack(ps), n_boot=n_boot, seed=sd)),
+                    "drop": _r(drop), "drop_ci": _ci(ci)}
+
+        rows.append(_set_row(s, base, seed, one, pool))
     return rows
 
 
@@ -332,12 +392,22 @@ def _bitext_rows(scorer, sets, base, n_boot, seed, **_):
     rows = [{**base, "recipe": "clean", "n": len(clean), "accuracy": _r(100 * clean.mean()),
              "accuracy_ci": _ci(mean_ci(100 * clean, n_boot, seed))}]
     for s in sets:
-        c, p = _hits(scorer, s.clean), _hits(scorer, s.perturbed)
-        drop, ci = accuracy_drop_ci(c, p, n_boot=n_boot, seed=seed)
-        rows.append({**base, "recipe": s.recipe, "n": len(p), "accuracy": _r(100 * p.mean()),
-                     "accuracy_ci": _ci(mean_ci(100 * p, n_boot, seed)),
-                     "clean_accuracy": _r(100 * c.mean()), "drop": _r(drop), "drop_ci": _ci(ci),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
+        c = _hits(scorer, s.clean)
+
+        def one(d, sd):
+            p = _hits(scorer, d.perturbed)
+            drop, ci = accuracy_drop_ci(c, p, n_boot=n_boot, seed=sd)
+            return {**base, "recipe": d.recipe, "n": len(p), "accuracy": _r(100 * p.mean()),
+                    "accuracy_ci": _ci(mean_ci(100 * p, n_boot, sd)),
+                    "clean_accuracy": _r(100 * c.mean()), "drop": _r(drop), "drop_ci": _ci(ci),
+                    "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share), "validation": d.validation}, p
+
+        def pool(ps, sd):
+            drop, ci = accuracy_drop_ci(c, np.stack(ps), n_boot=n_boot, seed=sd)
+            return {"n": len(c), "accuracy_ci": _ci(mean_ci(100 * np.stack(ps), n_boot, sd)), "drop": _r(drop),
+                    "drop_ci": _ci(ci)}
+
+        rows.append(_set_row(s, base, seed, one, pool))
     return rows
 
 
@@ -352,41 +422,70 @@ def _random_cos(scorer, originals: list[str], seed: int) -> np.ndarray:
     return scorer.pair_scores([(originals[i], originals[j]) for i, j in enumerate(perm)])
 
 
+def _invariance_arrays(scorer, s: EvalSet, seed: int, k: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per sentence: the cosine of its perturbed copy to it, and (bi-encoders) its self-retrieval hit ×100."""
+    originals = [c[0] for c in s.clean]
+    self_cos = scorer.pair_scores([(p[0], o) for p, o in zip(s.perturbed, originals)])
+    if not scorer.bi:
+        return self_cos, None
+    return self_cos, 100 * pool_retrieval_hits(scorer.emb([p[0] for p in s.perturbed]), scorer.emb(originals), k, seed)
+
+
 def _invariance_measures(scorer, s: EvalSet, rand_cos: np.ndarray, n_boot: int, seed: int, k: int) -> dict:
     """Calibrated invariance with its CI, and self-retrieval accuracy@1 among k originals with its CI
     (null for a cross-encoder, which cannot embed)."""
-    originals = [c[0] for c in s.clean]
-    self_cos = scorer.pair_scores([(p[0], o) for p, o in zip(s.perturbed, originals)])
+    self_cos, hits = _invariance_arrays(scorer, s, seed, k)
     inv, ci = invariance_score(self_cos, rand_cos), invariance_ci(self_cos, rand_cos, n_boot, seed)
     out = {"invariance": None if inv is None else _r(inv), "invariance_ci": None if ci is None else _ci(ci),
            "mean_cos_self": _r(self_cos.mean())}
-    if scorer.bi:
-        hits = 100 * pool_retrieval_hits(scorer.emb([p[0] for p in s.perturbed]), scorer.emb(originals), k, seed)
+    if hits is not None:
         out.update(retrieval_at1=_r(hits.mean()), retrieval_at1_ci=_ci(mean_ci(hits, n_boot, seed)))
     else:
         out.update(retrieval_at1=None, retrieval_at1_ci=None)
     return out
 
 
+def _pooled_invariance(scorer, sets: list[EvalSet], rand: list[np.ndarray], n_boot: int, seed: int, k: int) -> dict:
+    """Invariance and retrieval@1 CIs over sentences × draws (each draw with its own random-pair cosines)."""
+    arrays = [_invariance_arrays(scorer, d, d.provenance["seed"], k) for d in sets]
+    ci = invariance_ci(np.stack([a for a, _ in arrays]), np.stack(rand), n_boot, seed)
+    hits = None if arrays[0][1] is None else mean_ci(np.stack([h for _, h in arrays]), n_boot, seed)
+    return {"invariance_ci": None if ci is None else _ci(ci), "retrieval_at1_ci": None if hits is None else _ci(hits)}
+
+
 def _invariance_rows(scorer, sets, base, n_boot, seed, retrieval_k: int = RETRIEVAL_K):
-    """Per recipe: invariance and retrieval@1 (raw cosine means kept), and the same for its wordswap control."""
+    """Per recipe: invariance and retrieval@1 (raw cosine means kept), and the same for its wordswap control
+    (pooled: the control's measures pooled over the draws when every draw has a control, else none)."""
     rows = []
     for s in sets:
         n = len(s.ids)
         if n < 2:
             raise AfroadvError(f"invariance set {s.dataset}/{s.recipe} needs at least 2 sentences")
-        rand_cos = _random_cos(scorer, [c[0] for c in s.clean], seed)
-        m = _invariance_measures(scorer, s, rand_cos, n_boot, seed, retrieval_k)
-        control = None
-        if s.control is not None:
-            cm = _invariance_measures(scorer, s.control, rand_cos, n_boot, seed, retrieval_k)
-            control = {"recipe": s.control.recipe, "rate": _r(s.control.provenance["parameters"]["rate"]),
-                       "word_rate": None if s.control.word_rate is None else _r(s.control.word_rate),
-                       **{key: cm[key] for key in ("invariance", "invariance_ci", "retrieval_at1", "retrieval_at1_ci")}}
-        rows.append({**base, "recipe": s.recipe, "n": n, **m, "mean_cos_random": _r(rand_cos.mean()),
-                     "retrieval_k": min(retrieval_k, n), "control": control,
-                     "word_rate": None if s.word_rate is None else _r(s.word_rate),
-                     "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share), "validation": s.validation})
+
+        def one(d, sd):
+            rand_cos = _random_cos(scorer, [c[0] for c in d.clean], sd)
+            m = _invariance_measures(scorer, d, rand_cos, n_boot, sd, retrieval_k)
+            control = None
+            if d.control is not None:
+                cm = _invariance_measures(scorer, d.control, rand_cos, n_boot, sd, retrieval_k)
+                control = {"recipe": d.control.recipe, "rate": _r(d.control.provenance["parameters"]["rate"]),
+                           "word_rate": None if d.control.word_rate is None else _r(d.control.word_rate),
+                           **{key: cm[key] for key in ("invariance", "invariance_ci", "retrieval_at1", "retrieval_at1_ci")}}
+            return {**base, "recipe": d.recipe, "n": n, **m, "mean_cos_random": _r(rand_cos.mean()),
+                    "retrieval_k": min(retrieval_k, n), "control": control,
+                    "word_rate": None if d.word_rate is None else _r(d.word_rate),
+                    "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share), "validation": d.validation}, (rand_cos, control)
+
+        def pool(data, sd):
+            rand = [r for r, _ in data]
+            out = {"n": n, **_pooled_invariance(scorer, s.draws, rand, n_boot, sd, retrieval_k), "control": None}
+            controls = [c for _, c in data]
+            if all(c is not None for c in controls):
+                out["control"] = {**{key: _draw_mean([c[key] for c in controls]) for key in controls[0]},
+                                  **_pooled_invariance(scorer, [d.control for d in s.draws], rand, n_boot, sd, retrieval_k)}
+            return out
+
+        rows.append(_set_row(s, base, seed, one, pool))
     return rows
 
 
@@ -399,21 +498,34 @@ def directional_pass(clean: np.ndarray, perturbed: np.ndarray, margin: float) ->
 def _directional_rows(scorer, sets, base, n_boot, seed, margin):
     """A directional (`expect: decrease`) set: the share of the pairs the recipe changed whose
     predicted similarity fell by at least `margin`, with a bootstrap CI over those pairs (STS and
-    bitext alike: a bitext pair's similarity is its sentence's with its translation)."""
+    bitext alike: a bitext pair's similarity is its sentence's with its translation). Pooled draws may
+    change different pairs: the CI resamples the pairs any draw changed (`n`), each draw's rate over
+    the pairs it changed; a draw that changed none is left out of the pooled rate."""
     rows = []
     for s in sets:
-        eligible = [i for i, c in enumerate(s.changed) if c]
-        row = {**base, "recipe": s.recipe, "expect": "decrease", "n": len(eligible), "n_pairs": len(s.ids),
-               "dir_margin": margin, "directional_pass_rate": None, "directional_pass_rate_ci": None,
-               "mean_similarity_drop": None, "edit_rate": _r(s.edit_rate), "changed_share": _r(s.changed_share),
-               "validation": s.validation}  # fmt: skip
-        if eligible:
-            c = scorer.pair_scores([s.clean[i] for i in eligible])
-            p = scorer.pair_scores([s.perturbed[i] for i in eligible])
-            passed = directional_pass(c, p, margin).astype(float)
-            row.update(directional_pass_rate=_r(passed.mean()), mean_similarity_drop=_r((c - p).mean()),
-                       directional_pass_rate_ci=_ci(mean_ci(passed, n_boot, seed)))
-        rows.append(row)
+
+        def one(d, sd):
+            eligible = [i for i, c in enumerate(d.changed) if c]
+            row = {**base, "recipe": d.recipe, "expect": "decrease", "n": len(eligible), "n_pairs": len(d.ids),
+                   "dir_margin": margin, "directional_pass_rate": None, "directional_pass_rate_ci": None,
+                   "mean_similarity_drop": None, "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share),
+                   "validation": d.validation}  # fmt: skip
+            passed = np.full(len(d.ids), np.nan)
+            if eligible:
+                c = scorer.pair_scores([d.clean[i] for i in eligible])
+                p = scorer.pair_scores([d.perturbed[i] for i in eligible])
+                passed[eligible] = directional_pass(c, p, margin)
+                row.update(directional_pass_rate=_r(passed[eligible].mean()), mean_similarity_drop=_r((c - p).mean()),
+                           directional_pass_rate_ci=_ci(mean_ci(passed[eligible], n_boot, sd)))
+            return row, passed
+
+        def pool(passed, sd):
+            v = np.stack([x for x in passed if not np.isnan(x).all()] or [passed[0]])
+            union = ~np.isnan(v).all(axis=0)
+            ci = mean_ci(v[:, union], n_boot, sd) if union.any() else None
+            return {"n": int(union.sum()), "directional_pass_rate_ci": None if ci is None else _ci(ci)}
+
+        rows.append(_set_row(s, base, seed, one, pool))
     return rows
 
 
@@ -475,7 +587,8 @@ def evaluate(
     "query: "); `threads` sets torch's CPU threads (None: torch's default); `retrieval_k`: candidates
     of invariance self-retrieval. `dir_margin`: how much a directional set's pair must fall to pass.
     `dtype`: fp32 | bf16 | fp16 (None: models/precision.py picks the fastest faithful one).
-    `quiet` drops the log lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
+    Sets drawn under several seeds (`build_sets` with a list) give pooled rows, and `seed` yields to
+    their seeds (see `_set_row`). `quiet` drops the log lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
     from afroadv.models.inmemory import as_model, is_in_memory
     from afroadv.options import check_dtype
@@ -488,6 +601,9 @@ def evaluate(
         raise AfroadvError("nothing to evaluate: give --lang and --recipe, or --sets")
     if not models:
         raise AfroadvError("no model given")
+    seeds = pooled_seeds(sets)
+    if seeds:
+        seed = seeds[0]  # the pooled bootstrap's stream (each draw's own row: its own seed)
     models = [as_model(m, prompt=prompt, batch_size=batch_size) for m in models]
     names = _model_names(models)
     resolved = [None if is_in_memory(m) else resolve_model(m, kind=kind, trust_remote_code=trust_remote_code,
@@ -540,17 +656,38 @@ def evaluate(
         model_info.append(info)
     manifest = {
         "afroadv_version": __version__,
-        "seed": seed,
-        "bootstrap": {"n": n_boot, "ci": 0.95, "paired": True},
+        **({"seeds": seeds} if seeds else {"seed": seed}),
+        "bootstrap": {"n": n_boot, "ci": 0.95, "paired": True, **({"pooled": "pairs x draws", "seed": seed} if seeds else {})},
         **({"retrieval_k": retrieval_k} if any(s.task == "invariance" for s in sets) else {}),
         "dir_margin": dir_margin,
         "models": model_info,
-        "sets": [{"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "expect": s.expect,
-                  "n": len(s.ids), **s.provenance}
-                 for s in sets],
+        "sets": [_set_entry(s) for s in sets],
         "seconds": round(time.perf_counter() - start, 2),
     }
     return {"afroadv_version": __version__, "kind": RESULTS_KIND, "results": results, "manifest": manifest}
+
+
+def pooled_seeds(sets: list[EvalSet]) -> list[int] | None:
+    """The seeds every set of a pooled run was drawn under (None: one draw each); a run pools one list."""
+    lists = {tuple(s.seeds) if s.draws else None for s in sets}
+    if len(lists) > 1:
+        raise AfroadvError("sets drawn once and sets pooled over seeds (or over other seeds) cannot share a run")
+    only = lists.pop() if lists else None
+    return list(only) if only else None
+
+
+def _set_entry(s: EvalSet) -> dict:
+    """A set's manifest entry; a pooled set's names its seeds instead of one, each draw's control under `per_seed`."""
+    entry = {"lang": s.lang, "dataset": s.dataset, "task": s.task, "recipe": s.recipe, "expect": s.expect,
+             "n": len(s.ids), **s.provenance}
+    if s.draws:
+        entry.pop("control", None)
+        del entry["seed"]
+        entry["seeds"] = s.seeds
+        controls = {str(d.provenance["seed"]): {"control": d.provenance["control"]} for d in s.draws if "control" in d.provenance}
+        if controls:
+            entry["per_seed"] = controls
+    return entry
 
 
 def write_results(out: Path, doc: dict) -> None:
@@ -577,6 +714,10 @@ def _with_ci(v, ci) -> str:
 def format_table(doc: dict) -> str:
     """A plain-text table of the results for the terminal."""
     lines = []
+    seeds = doc.get("manifest", {}).get("seeds")
+    if seeds:
+        lines.append(f"pooled over seeds {','.join(map(str, seeds))}: each value is the mean over the draws, each CI over "
+                     "pairs x draws (per_seed in the results file holds each seed's own)")
     for r in doc["results"]:
         if r.get("expect") == "decrease":
             rate, ci = r["directional_pass_rate"], r["directional_pass_rate_ci"]

@@ -2,6 +2,13 @@
 
 A drop's CI resamples the *same* pairs for clean and perturbed scores, so the interval reflects
 the change caused by the perturbation, not the spread of two independent samples. numpy/scipy only.
+
+Pooled draws. The perturbed scores may hold several draws of the perturbation (`--seeds`), one row
+per draw over the same pairs, shape (draws, n). The measure is then the mean over draws, and each
+bootstrap replicate resamples the pairs (the same indices in every draw: the draws share their
+originals) and also the draws, with replacement, averaging the measure over the drawn draws
+(`_pooled_replicates`). So the CI covers both which pairs were sampled and which words the recipe
+happened to change; with one draw it is the pairs-only CI exactly (the same replicates).
 """
 
 from __future__ import annotations
@@ -39,29 +46,55 @@ def bootstrap_indices(n: int, n_boot: int = N_BOOTSTRAP, seed: int = 0) -> np.nd
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
 
 
+def as_draws(x) -> np.ndarray:
+    """Perturbed values as (draws, n): one draw (n,) becomes one row."""
+    x = np.asarray(x, float)
+    return x[None] if x.ndim == 1 else x
+
+
+def _pooled_replicates(stat, n: int, n_draws: int, n_boot: int, seed: int) -> np.ndarray:
+    """Bootstrap replicates over pairs × draws. `stat(idx)` gives each draw's measure on each pair
+    resample (idx: n_boot × n pair indices, shared by the draws) as (n_draws, n_boot); replicate b then
+    averages the measure over n_draws draws picked with replacement. The pair indices are
+    `bootstrap_indices(n, n_boot, seed)`, drawn first from the same stream, and one draw always picks
+    itself, so a single draw gives exactly the pairs-only replicates."""
+    rng = np.random.default_rng(seed)
+    per_draw = np.asarray(stat(rng.integers(0, n, size=(n_boot, n))), float).reshape(n_draws, n_boot)
+    picks = rng.integers(0, n_draws, size=(n_boot, n_draws))
+    return per_draw[picks, np.arange(n_boot)[:, None]].mean(axis=1)
+
+
 def paired_drop_ci(
     gold, clean, perturbed, metric: str = "spearman", n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, tuple[float, float]]:
-    """drop = metric(gold, clean) − metric(gold, perturbed), with a percentile CI over paired resamples."""
-    gold, clean, perturbed = (np.asarray(x, float) for x in (gold, clean, perturbed))
+    """drop = metric(gold, clean) − metric(gold, perturbed), with a percentile CI over paired resamples
+    (`perturbed` of shape (draws, n): the mean drop over draws, CI over pairs × draws)."""
+    gold, clean, perturbed = np.asarray(gold, float), np.asarray(clean, float), as_draws(perturbed)
     f = spearman if metric == "spearman" else pearson
-    drop = f(gold, clean) - f(gold, perturbed)
-    idx = bootstrap_indices(len(gold), n_boot, seed)
-    g, c, p = gold[idx], clean[idx], perturbed[idx]
-    if metric == "spearman":
-        g, c, p = _rank(g), _rank(c), _rank(p)
-    drops = 100 * (_pearson_rows(g, c) - _pearson_rows(g, p))
+    drop = f(gold, clean) - np.mean([f(gold, p) for p in perturbed])
+
+    def stat(idx):
+        g, c, p = gold[idx], clean[idx], perturbed[:, idx]
+        if metric == "spearman":
+            g, c, p = _rank(g), _rank(c), _rank(p)
+        return 100 * (_pearson_rows(g, c) - _pearson_rows(g, p))
+
+    drops = _pooled_replicates(stat, len(gold), len(perturbed), n_boot, seed)
     lo, hi = np.nanpercentile(drops, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(drop), (float(lo), float(hi))
 
 
 def metric_ci(gold, pred, metric: str = "spearman", n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05):
-    gold, pred = np.asarray(gold, float), np.asarray(pred, float)
-    idx = bootstrap_indices(len(gold), n_boot, seed)
-    g, p = gold[idx], pred[idx]
-    if metric == "spearman":
-        g, p = _rank(g), _rank(p)
-    vals = 100 * _pearson_rows(g, p)
+    """Percentile CI of metric(gold, pred) ×100 (`pred` of shape (draws, n): of its mean over draws)."""
+    gold, pred = np.asarray(gold, float), as_draws(pred)
+
+    def stat(idx):
+        g, p = gold[idx], pred[:, idx]
+        if metric == "spearman":
+            g, p = _rank(g), _rank(p)
+        return 100 * _pearson_rows(g, p)
+
+    vals = _pooled_replicates(stat, len(gold), len(pred), n_boot, seed)
     lo, hi = np.nanpercentile(vals, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(lo), float(hi)
 
@@ -73,11 +106,11 @@ def retrieval_hits(src_emb: np.ndarray, tgt_emb: np.ndarray) -> np.ndarray:
 
 
 def accuracy_drop_ci(clean_hits, perturbed_hits, n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05):
-    """drop in accuracy (×100) with a paired bootstrap CI over queries."""
-    c, p = np.asarray(clean_hits, float), np.asarray(perturbed_hits, float)
-    drop = 100 * (c.mean() - p.mean())
-    idx = bootstrap_indices(len(c), n_boot, seed)
-    drops = 100 * (c[idx].mean(axis=1) - p[idx].mean(axis=1))
+    """drop in accuracy (×100) with a paired bootstrap CI over queries (`perturbed_hits` of shape
+    (draws, n): the mean drop over draws, CI over queries × draws)."""
+    c, p = np.asarray(clean_hits, float), as_draws(perturbed_hits)
+    drop = 100 * (c.mean() - p.mean(axis=1).mean())
+    drops = _pooled_replicates(lambda idx: 100 * (c[idx].mean(axis=1) - p[:, idx].mean(axis=-1)), len(c), len(p), n_boot, seed)
     lo, hi = np.percentile(drops, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(drop), (float(lo), float(hi))
 
@@ -95,12 +128,16 @@ def invariance_score(self_cos, rand_cos) -> float | None:
 
 def invariance_ci(self_cos, rand_cos, n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05):
     """Percentile CI of `invariance_score` over bootstrap resamples of sentences (each resample keeps
-    a sentence's self and random cosines together); None when undefined."""
-    s, r = np.asarray(self_cos, float), np.asarray(rand_cos, float)
-    idx = bootstrap_indices(len(s), n_boot, seed)
-    ms, mr = s[idx].mean(axis=1), r[idx].mean(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vals = np.where(mr < 1.0 - 1e-9, 100.0 * (ms - mr) / (1.0 - mr), np.nan)
+    a sentence's self and random cosines together); None when undefined. `self_cos` (and `rand_cos`,
+    where a draw has its own random partners) of shape (draws, n): of the mean score over draws."""
+    s, r = as_draws(self_cos), as_draws(rand_cos)
+
+    def stat(idx):
+        ms, mr = s[:, idx].mean(axis=-1), r[:, idx].mean(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(mr < 1.0 - 1e-9, 100.0 * (ms - mr) / (1.0 - mr), np.nan)
+
+    vals = _pooled_replicates(stat, s.shape[1], len(s), n_boot, seed)
     if np.isnan(vals).all():
         return None
     lo, hi = np.nanpercentile(vals, [100 * alpha / 2, 100 * (1 - alpha / 2)])
@@ -138,7 +175,17 @@ def pool_retrieval_hits(queries: np.ndarray, targets: np.ndarray, k: int, seed: 
 
 
 def mean_ci(values, n_boot: int = N_BOOTSTRAP, seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
-    """Percentile bootstrap CI of a mean (e.g. of per-query hits)."""
-    v = np.asarray(values, float)
-    lo, hi = np.percentile(v[bootstrap_indices(len(v), n_boot, seed)].mean(axis=1), [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    """Percentile bootstrap CI of a mean (e.g. of per-query hits). `values` of shape (draws, n): of the
+    mean over draws, NaN marking a unit a draw did not measure (a directional pair the draw did not
+    change); a resample that holds no measured unit of a draw is left out."""
+    v = as_draws(values)
+    if not np.isnan(v).any():
+        means = _pooled_replicates(lambda idx: v[:, idx].mean(axis=-1), v.shape[1], len(v), n_boot, seed)
+        lo, hi = np.percentile(means, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+        return float(lo), float(hi)
+    measured = ~np.isnan(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = _pooled_replicates(lambda idx: np.nansum(v[:, idx], axis=-1) / measured[:, idx].sum(axis=-1),
+                                   v.shape[1], len(v), n_boot, seed)
+    lo, hi = np.nanpercentile(means, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(lo), float(hi)

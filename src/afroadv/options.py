@@ -18,6 +18,27 @@ def check_seed(value, name: str = "--seed") -> int:
     return v
 
 
+def check_seeds(value, name: str = "--seeds") -> list[int]:
+    """Several seeds, each drawing the perturbation once, pooled (`--seeds 0,1,2`): text with commas or
+    a sequence; at least one, each in [0, 2**63), none twice. Returned sorted: the draws are a set (the
+    first, smallest seed streams the pooled bootstrap), so the order given does not change the results."""
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+        items = [] if items == [""] else items
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            raise AfroadvError(f"{name} must be a list of seeds such as 0,1,2, got {value!r}") from None
+    if not items:
+        raise AfroadvError(f"{name} must list at least one seed, e.g. {name} 0,1,2")
+    seeds = [check_seed(v, name) for v in items]
+    twice = next((v for i, v in enumerate(seeds) if v in seeds[:i]), None)
+    if twice is not None:
+        raise AfroadvError(f"{name} lists seed {twice} twice")
+    return sorted(seeds)
+
+
 def check_count(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     """A whole number of things (pairs, resamples, steps, texts per batch), at least `minimum`."""
     v = _integer(value, name)
@@ -122,6 +143,9 @@ DIR_MARGIN_HELP = ("Directional recipes (expect: decrease — numswap, entityswa
                    "when its predicted similarity falls by more than 0 and by at least this much (0 to 2; default 0).")
 PROMPT_HELP = ("Text put before every sentence the model sees, e.g. 'query: ' (default: the model's own: e5-small's "
                "'query: ', a trained folder's saved prompt; --prompt '' for none). Recorded in the results and the cache key.")
+SEEDS_HELP = ("Several seeds, e.g. 0,1,2 (instead of --seed): each set is drawn once per seed (clean sentences encoded "
+              "once) and reported as one row, its drop the mean over the draws with a 95% CI over pairs x draws, each "
+              "seed's own values under per_seed.")
 SCRIPT_HELP = ("A language outside the registry: the script its text is written in, Latin | Arabic | Ethiopic "
                "(default: the script most of the dataset's letters are written in).")
 DTYPE_NAMES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",

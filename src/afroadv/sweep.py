@@ -10,7 +10,7 @@ perturbation and bootstrap derive from --seed alone), so the split changes cost,
 
 Resume. A cell is finished, and skipped, when its file loads as a valid results file of this
 afroadv version, its manifest's `sweep_cell` block equals the cell's spec (model, model
-fingerprint, language, recipes, dataset, split, seed, limit, bootstrap) and it holds rows for the
+fingerprint, language, recipes, dataset, split, seed or `--seeds` list, limit, bootstrap) and it holds rows for the
 model, language and every recipe. Anything else (absent, torn, stale parameters, changed model
 weights) is run again. Files are written atomically, so an interrupted sweep leaves whole files.
 
@@ -79,11 +79,13 @@ class Cell:
     dir_margin: float = 0.0  # how much a directional pair must fall to pass
     retrieval_k: int = 100  # invariance sets: candidates of self-retrieval (evaluate.RETRIEVAL_K)
     dtype: str | None = None  # None: models/precision.py's default where the cell runs
+    seeds: tuple[int, ...] | None = None  # `--seeds`: each set drawn once per seed, pooled (then `seed` is seeds[0])
 
     def spec(self) -> dict:
         """What the numbers depend on: a finished file must carry exactly this."""
         return {"model": self.model, "fingerprint": self.fingerprint, "lang": self.lang, "recipes": list(self.recipes),
-                "dataset": self.dataset, "split": self.split, "seed": self.seed, "limit": self.limit,
+                "dataset": self.dataset, "split": self.split,
+                **({"seeds": list(self.seeds)} if self.seeds else {"seed": self.seed}), "limit": self.limit,
                 "bootstrap": self.bootstrap, **({} if self.prompt is None else {"prompt": self.prompt}),
                 **({"dir_margin": self.dir_margin} if self.dir_margin else {}),
                 **({"retrieval_k": self.retrieval_k} if self.retrieval_k != 100 else {}),
@@ -109,12 +111,14 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
                seed: int = 0, limit: int | None = None, bootstrap: int = 1000, batch_size: int = 32, device: str | None = None,
                kind: str | None = None, trust_remote_code: bool = False, allow_pickle: bool = False,
                prompt: str | None = None, dir_margin: float = 0.0, retrieval_k: int = 100,
-               dtype: str | None = None) -> list[Cell]:
-    """Validate the whole grid up front (models, languages, recipes) and return its cells."""
+               dtype: str | None = None, seeds: list[int] | None = None) -> list[Cell]:
+    """Validate the whole grid up front (models, languages, recipes) and return its cells (`seeds`:
+    every cell pools these draws, as `evaluate --seeds`)."""
     from afroadv.data.catalog import load_dataset
     from afroadv.langs import get_language
     from afroadv.metrics import MIN_BOOTSTRAP
-    from afroadv.options import check_count, check_device, check_dir_margin, check_dtype, check_limit, check_prompt, check_seed
+    from afroadv.options import (check_count, check_device, check_dir_margin, check_dtype, check_limit, check_prompt,
+                                 check_seed, check_seeds)
     from afroadv.models import resolve_model
     from afroadv.perturb.recipe import load_recipe, recipes_for
 
@@ -126,6 +130,8 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
     if not recipes:
         raise AfroadvError("no recipe given (--recipes charnoise,codeswitch or all)")
     seed, limit, prompt, dir_margin = check_seed(seed), check_limit(limit), check_prompt(prompt), check_dir_margin(dir_margin)
+    seeds = None if seeds is None else tuple(check_seeds(seeds))
+    seed = seeds[0] if seeds else seed
     bootstrap = check_count(bootstrap, "--bootstrap", minimum=MIN_BOOTSTRAP)
     retrieval_k = check_count(retrieval_k, "--retrieval-k", minimum=2)
     dtype = check_dtype(dtype)
@@ -158,7 +164,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
                               seed=seed, limit=limit, bootstrap=bootstrap, fingerprint=rm.fingerprint, gpu=gpu,
                               batch_size=batch_size, device=device, kind=kind, trust_remote_code=trust_remote_code,
                               allow_pickle=allow_pickle, prompt=prompt, dir_margin=dir_margin, retrieval_k=retrieval_k,
-                              dtype=dtype))
+                              dtype=dtype, seeds=seeds))
     return cells
 
 
@@ -166,7 +172,7 @@ def run_cell(cell: Cell) -> dict:
     """Evaluate one cell and return its results document (runs in a Dask worker or in-process)."""
     from afroadv.evaluate import build_sets, evaluate
 
-    sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, cell.seed, cell.limit)
+    sets = build_sets(cell.lang, list(cell.recipes), cell.dataset, cell.split, list(cell.seeds or []) or cell.seed, cell.limit)
     doc = evaluate([cell.model], sets, n_boot=cell.bootstrap, seed=cell.seed, batch_size=cell.batch_size,
                    trust_remote_code=cell.trust_remote_code, allow_pickle=cell.allow_pickle, device=cell.device, kind=cell.kind,
                    quiet=True, prompt=cell.prompt, dir_margin=cell.dir_margin, retrieval_k=cell.retrieval_k, dtype=cell.dtype)
@@ -330,14 +336,15 @@ def merge_cell_docs(cells: list[Cell], paths: list[Path]) -> dict:
         index.append({"model": cell.model, "lang": cell.lang, "file": f"{CELLS_DIR}/{path.name}",
                       "sha256": hashlib.sha256(raw).hexdigest()})
     first = cells[0]
+    seeds = {"seeds": list(first.seeds)} if first.seeds else {"seed": first.seed}
     manifest = {
         "afroadv_version": __version__,
-        "seed": first.seed,
+        **seeds,
         "bootstrap": bootstrap,
         "models": list(models.values()),
         "sets": sets,
         "sweep": {"models": list(dict.fromkeys(c.model for c in cells)), "langs": list(dict.fromkeys(c.lang for c in cells)),
-                  "dataset": first.dataset, "split": first.split, "limit": first.limit, "seed": first.seed,
+                  "dataset": first.dataset, "split": first.split, "limit": first.limit, **seeds,
                   "bootstrap": first.bootstrap, "cells": index},
     }
     return {"afroadv_version": __version__, "kind": RESULTS_KIND, "results": rows, "manifest": manifest}

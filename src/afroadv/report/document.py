@@ -98,7 +98,8 @@ def report_document(loaded: list[ResultsFile], rows: list[dict], with_plots: boo
         doc.h(2, "Across seeds")
         doc.p("The same sets drawn with other `--seed` values: the paired-bootstrap CI above covers which pairs "
               "were sampled, not which words the recipe happened to change; this spread does. The tables above "
-              "show the last file's seed.")  # fmt: skip
+              "show the last file's seed (a file made with `--seeds`: the values pooled over its draws, whose CI "
+              "covers both).")  # fmt: skip
         doc.table(seeds)
 
     return doc, images

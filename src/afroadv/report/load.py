@@ -125,6 +125,7 @@ def _check_row(row, where: str) -> dict:
             out["drop_ci"] = _ci(row.get("drop_ci"), where, "drop_ci")
             out["edit_rate"] = _metric(row.get("edit_rate"), where, "edit_rate")
             out["changed_share"] = _metric(row.get("changed_share"), where, "changed_share")
+            out["per_seed_drop"] = _per_seed_drop(row.get("per_seed"), where)
     else:
         for key in ("mean_cos_self", "mean_cos_random", "margin", "invariance", "retrieval_at1"):
             out[key] = _metric(row.get(key), where, key)
@@ -135,6 +136,15 @@ def _check_row(row, where: str) -> dict:
         out["control"] = _control(row.get("control"), f"{where}.control")
     out["validation"] = None if out["recipe"] == CLEAN else check_row_validation(row.get("validation"), where)
     return out
+
+
+def _per_seed_drop(v, where: str) -> dict[int, float | None]:
+    """A pooled row's (`evaluate --seeds`) drop under each seed, {seed: drop}; {} for a row of one draw."""
+    if v is None:
+        return {}
+    if not isinstance(v, dict) or not all(isinstance(k, str) and k.isdigit() and isinstance(x, dict) for k, x in v.items()):
+        raise AfroadvError(f"{where}.per_seed must map each seed to its row's values")
+    return {int(k): _metric(x.get("drop"), f"{where}.per_seed.{k}", "drop") for k, x in v.items()}
 
 
 def _control(c, where: str) -> dict | None:

@@ -1,6 +1,7 @@
 """Across seeds: the drop of the same set under several --seed values (another draw of the
-perturbation). The bootstrap CI covers which pairs were sampled; this spread covers which words
-the recipe happened to change."""
+perturbation), from files of one seed each or from the `per_seed` values of a file made with
+`--seeds` (whose pooled CI already covers both). The bootstrap CI covers which pairs were sampled;
+this spread covers which words the recipe happened to change."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ def seeds_table(loaded: list[ResultsFile]) -> Table | None:
     drops: dict[tuple, dict] = {}
     for rf in loaded:
         seed = rf.manifest.get("seed")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            continue
+        one = isinstance(seed, int) and not isinstance(seed, bool)
         for row in rf.rows:
-            if row["recipe"] != CLEAN and row.get("drop") is not None:
-                drops.setdefault(row_key(row), {})[seed] = row["drop"]  # a later file wins per seed
+            if row["recipe"] == CLEAN:
+                continue
+            by_seed = row.get("per_seed_drop") or ({seed: row.get("drop")} if one else {})
+            for s, drop in by_seed.items():
+                if drop is not None:
+                    drops.setdefault(row_key(row), {})[s] = drop  # a later file wins per seed
     multi = {k: v for k, v in drops.items() if len(v) >= 2}
     if not multi:
         return None
