@@ -136,7 +136,7 @@ def _shards(shapes: dict[str, tuple[int, ...]], itemsize: int, shard_bytes: int)
 def _is_current(dest: Path, size: str, seed: int) -> bool:
     info = read_build_info(dest)
     if not (info and info.get("builder") == "random" and info.get("builder_version") == BUILDER_VERSION
-            and info.get("size") == size and info.get("seed") == seed):
+            and info.get("size") == size and info.get("seed") == seed and info.get("config") == random_config(size)):
         return False
     return all((dest / f).is_file() for f in info.get("weights_files", [])) and bool(info.get("weights_files"))
 
@@ -203,6 +203,7 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
             "config_of": cfg["afroadv_random_of"],
             "architecture": cfg["architectures"][0],
             "parameters": counts["total"],
+            "config": cfg,
             "storage_dtype": storage,
             "weights_files": files,
             "tokenizer": origin,
