@@ -542,6 +542,7 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         local=False,
         revision=commit,
         fingerprint=f"hub:{repo}@{commit}",
+        random_weights=config.get("afroadv_random") is True,
         trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle,
         use_safetensors=verdict.use_safetensors,
