@@ -138,6 +138,28 @@ def test_random_results_are_marked_and_refused_beside_real_ones(small_sizes, tmp
     assert run_cli_here("check", paths["fake"], "--baseline", paths["fake"]).returncode == 0  # random vs random: fine
 
 
+def test_bench_sizes_extrapolates_from_the_measured_sizes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_sizes", ROOT / "benchmarks" / "bench_sizes.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def measured(size, seconds_per_token):  # a machine whose time per token is exactly 1e-12 s x non-embedding params
+        c = sizes.param_counts(sizes.random_config(size))
+        ne = c["total"] - c["embedding"]
+        return {"size": size, "params": c["total"], "non_embedding_params": ne, "tokens": 3000, "sentences": 100,
+                "tokens_per_s": 1 / seconds_per_token(ne), "sentences_per_s": 1 / (30 * seconds_per_token(ne)), "load_s": c["total"] * 1e-8, "peak_bytes": c["total"] * 4}
+
+    rows = [measured(s, lambda ne: 1e-12 * ne) for s in ("base", "large")]
+    xxl = bench.extrapolate(rows, "xxl", "float32")
+    ne = sizes.param_counts(sizes.random_config("xxl"))
+    assert xxl["extrapolated"] and "least squares through base, large" in xxl["how"]
+    assert xxl["tokens_per_s"] == pytest.approx(1 / (1e-12 * (ne["total"] - ne["embedding"])), abs=0.05)  # rounded to 0.1
+    assert xxl["peak_bytes"] == pytest.approx(ne["total"] * 4, rel=1e-6) and xxl["load_s"] == pytest.approx(ne["total"] * 1e-8, abs=0.1)
+    assert "extrapolated" in bench.table(rows[:1] + [xxl]).splitlines()[-1]
+
+
 # ----------------------------------------------------------------------------- benchmark marker (GBs, minutes)
 
 
