@@ -21,6 +21,17 @@ os.environ["AFROADV_CACHE"] = str(SESSION_CACHE)
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION_CACHE, ignore_errors=True)
 
+
+def pytest_collection_modifyitems(config, items):
+    """`benchmark` tests (GB-sized models, minutes) run only when asked for: `-m benchmark` or
+    AFROADV_BENCHMARK=1. The default suite and CI skip them."""
+    if "benchmark" in (config.getoption("-m") or "") or os.environ.get("AFROADV_BENCHMARK") == "1":
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with -m benchmark or AFROADV_BENCHMARK=1")
+    for item in items:
+        if "benchmark" in item.keywords:
+            item.add_marker(skip)
+
 from afroadv.resources import shared_data_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

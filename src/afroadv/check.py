@@ -33,7 +33,8 @@ A change that passes rule 1 but not rule 2 is listed as `noise` and does not fai
 Limits per language / recipe come from a YAML file (`--thresholds`); see `load_thresholds`.
 
 Unusable input (AfroadvError → exit 2): a file that is missing, malformed, not a results file, or
-from another afroadv major.minor version; a results file without a manifest; different seeds (a
+from another afroadv major.minor version; a results file without a manifest; results of a random-weight
+model (`random:xlmr-*`) against a real model's, either way; different seeds (a
 file made with `--seeds` is gated on its pooled values and compares only with the same seed list);
 baseline cells missing from the results; a cell whose task (score scale) or number of pairs
 differs; a set whose input data, seed or recipe parameters differ (the manifests'
@@ -448,6 +449,9 @@ def check(results: Path, baseline: Path, *, max_drop_increase: float | None = No
             raise AfroadvError(f"{name} must be a number >= 0")
     th = load_thresholds(thresholds)
     res, base = _load(results, "results"), _load(baseline, "baseline")
+    from afroadv.report.load import refuse_random_mix
+
+    refuse_random_mix([(res.path, res.rows), (base.path, base.rows)], "compare")
     fields, notes = _match_fields(match_on, res, base)
     _check_compatible(res, base, fields)
     _check_dtypes(res, base, allow_dtype_mix, notes)

