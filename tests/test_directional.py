@@ -112,6 +112,9 @@ def test_numswap_changes_one_number_clearly_and_nothing_else():
         seen.add(a)
     assert seen == set(numbers)  # every number is a site
     assert _edit("numswap", "hau", text, 7) == _edit("numswap", "hau", text, 7)
+    for seed in range(10):  # two different marks: the last is the decimal mark, whatever its group's length
+        out = _edit("numswap", "hau", "Sun biya 15,003.500 a bara.", seed)
+        assert out.endswith(".500 a bara.") and out != "Sun biya 15,003.500 a bara."
     for alone in ("Ana ruwa a Kano COVID-19 G7.", "Alawus N45,000 ne, ko N33,00.", "Sun kashe 3.5m."):
         assert _edit("numswap", "hau", alone) == alone  # no number of its own (a group of N45,000 is not one)
 

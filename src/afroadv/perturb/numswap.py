@@ -98,8 +98,10 @@ class NumSwap(SentenceEdit):
     def _parts(toks: Tokens, site: Site) -> tuple[str, str]:
         """(whole part as written, decimals with their mark or "") of the number at `site`."""
         old = toks.span(site.start, site.end)
-        if site.end - site.start > 1 and toks.gap_before(site.end - 1) in _SEPARATORS and len(toks.tokens[site.end - 1]) != 3:
-            cut = old.rfind(toks.gap_before(site.end - 1))  # 3.5, 1,000.25: the last group is decimals
+        marks = {toks.gap_before(k) for k in range(site.start + 1, site.end)}
+        if site.end - site.start > 1 and (len(toks.tokens[site.end - 1]) != 3 or len(marks) > 1):
+            # 3.5, 1,000.25: the last group is decimals; so is it after two different marks (15,003.500)
+            cut = old.rfind(toks.gap_before(site.end - 1))
             return old[:cut], old[cut:]
         return old, ""
 
