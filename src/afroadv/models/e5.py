@@ -38,7 +38,7 @@ from afroadv.models._files import (
 )
 from afroadv.resources import sha256_file
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: tokenizer_config.json lists the added tokens (faster loads)
 HUB_ID = "intfloat/multilingual-e5-small"
 QK = 32
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])

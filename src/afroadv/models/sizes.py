@@ -35,7 +35,7 @@ from afroadv.models._files import (
 )
 from afroadv.resources import data_dir, sha256_file
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: tokenizer_config.json lists the added tokens (faster loads)
 PREFIX = "random:xlmr-"
 SHARD_BYTES = 2 << 30
 _ITEMSIZE = {"float32": 4, "bfloat16": 2}

@@ -27,7 +27,7 @@ from afroadv.models._files import (
     write_xlmr_tokenizer,
 )
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: tokenizer_config.json lists the added tokens (faster loads)
 
 # variant -> (architecture, model_type, pre-layer-norm eps, head)
 VARIANTS = {
