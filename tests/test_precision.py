@@ -5,6 +5,7 @@ compare results of different dtypes unless told to."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +139,19 @@ def test_attack_and_sweep_take_the_dtype():
     cell = plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], dtype="fp32")[0]
     assert cell.dtype == "float32" and cell.spec()["dtype"] == "float32"
     assert "dtype" not in plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"])[0].spec()  # older cells stay finished
+
+
+def test_built_tokenizer_config_lists_the_added_tokens_of_tokenizer_json():
+    """Listed so transformers need not re-parse tokenizer.json; the tokenizer must stay the same one."""
+    from tokenizers import Tokenizer
+
+    from afroadv.models import load_encoder
+
+    enc = load_encoder("tiny-xlmr", device="cpu", cache=False).load()
+    folder = Path(enc.resolved.source)
+    raw = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
+    listed = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))["added_tokens_decoder"]
+    assert {int(k): v["content"] for k, v in listed.items()} == {t["id"]: t["content"] for t in raw}
+    texts = ["query: Ina <mask> kwana?", "query: ሰላም ነው </s>", "query: <pad> Nairobi ni mji mkuu"]
+    rust = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    assert enc._tokenizer(texts)["input_ids"] == [e.ids for e in rust.encode_batch(texts)]
