@@ -19,7 +19,7 @@ Sizes not measured are extrapolated and labelled so: time per token fitted as a 
 parameters (least squares through the measured sizes; a line through the origin when one size was
 measured: the forward costs ~2 FLOPs per non-embedding parameter per token, embedding lookups are
 free), load time in proportion to all parameters, peak memory as the measured ratio of peak to
-weight bytes times the size's weight bytes.
+weight bytes (at least 1: XL/XXL are converted at load, so fully resident) times the size's weight bytes.
 """
 
 from __future__ import annotations
@@ -156,7 +156,9 @@ def extrapolate(measured: list[dict], size: str, dtype: str) -> dict:
     tok_per_sent = np.mean([m["tokens"] / m["sentences"] for m in measured])
     load_per_param = np.mean([m["load_s"] / m["params"] for m in measured])
     weight_bytes = _BYTES.get(dtype, 4)
-    peak_ratio = np.mean([m["peak_bytes"] / (m["params"] * weight_bytes) for m in measured])
+    # at least the weights: base/large are memory-mapped (unused embedding rows may stay on disk), but
+    # XL/XXL are stored in bf16 and converted at load, so all their weights are resident
+    peak_ratio = max(1.0, float(np.mean([m["peak_bytes"] / (m["params"] * weight_bytes) for m in measured])))
     return {"size": size, "extrapolated": True, "how": how, "params": p, "non_embedding_params": ne,
             "load_s": round(float(load_per_param * p), 1), "peak_bytes": int(peak_ratio * p * weight_bytes),
             "tokens_per_s": round(float(1.0 / s_per_token), 1),

@@ -11,6 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# fp32 unless a test asks for another dtype: on a CPU with native bf16 the default would be bf16, and
+# the tests' fp32 references (sentence-transformers' own encode, other batch sizes) would not hold.
+os.environ["AFROADV_DTYPE"] = "fp32"
 # ... never the user's: one cache per test session (models, embeddings), set before any test module is
 # imported (some read the cache root at import) and removed when the session ends. Modules that want
 # their own use `module_cache`; e5-small is built once per session (`e5_small`).

@@ -42,5 +42,5 @@ def test_xl_class_loads_with_device_map_on_cuda(cuda):
     gpu = BiEncoder("tiny-xlmr-xl", device=cuda, dtype="fp32", cache=False)
     on_gpu = gpu.encode(texts)
     assert getattr(gpu._model, "hf_device_map", None)  # the XL class is placed by accelerate, as for xlmr-xl/xxl
-    on_cpu = BiEncoder("tiny-xlmr-xl", device="cpu", cache=False).encode(texts)
+    on_cpu = BiEncoder("tiny-xlmr-xl", device="cpu", dtype="fp32", cache=False).encode(texts)
     assert float((on_gpu * on_cpu).sum(axis=1).min()) >= 0.9999

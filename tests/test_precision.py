@@ -23,10 +23,20 @@ def cache_env(module_cache):
 
 @pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
 def test_cpu_default_follows_native_bf16(monkeypatch, native, expected):
+    monkeypatch.delenv("AFROADV_DTYPE")  # conftest pins fp32 for the other tests
     monkeypatch.setattr(precision, "cpu_native_bf16", lambda: native)
     assert precision.pick_dtype("cpu") == expected
+    assert precision.pick_dtype("mps") == "float32"  # other accelerators: fp32 unless asked
     assert precision.pick_dtype("cpu", "fp32") == "float32"  # --dtype fp32 always wins
     assert precision.pick_dtype("cpu", "BF16") == "bfloat16"  # allowed (slow) even without native bf16
+
+
+def test_afroadv_dtype_sets_the_default(monkeypatch):
+    monkeypatch.setenv("AFROADV_DTYPE", "bf16")
+    assert precision.pick_dtype("cpu") == "bfloat16" and precision.pick_dtype("cpu", "fp32") == "float32"
+    monkeypatch.setenv("AFROADV_DTYPE", "fp8")
+    with pytest.raises(AfroadvError, match="AFROADV_DTYPE: unknown --dtype"):
+        precision.pick_dtype("cpu")
 
 
 def test_weights_stay_fp32_on_cpu_and_autocast_applies_bf16():
@@ -60,7 +70,8 @@ def test_the_dtype_keys_the_cache_and_the_manifest(tmp_path, cache_env):
 
     a = load_encoder("tiny-xlmr", dtype="fp32", device="cpu", cache=False)
     b = load_encoder("tiny-xlmr", dtype="bf16", device="cpu", cache=False)
-    assert a.namespace != b.namespace and "bfloat16" in b.namespace
+    assert a.namespace != b.namespace and "bfloat16" in b.namespace and '"autocast":true' in b.namespace
+    assert "autocast" not in a.namespace  # fp32 keys are those of earlier versions
     out = tmp_path / "r.json"
     r = run_cli_here("evaluate", "--model", "tiny-xlmr", "--lang", "hau", "--recipe", "charnoise", "--limit", "12",
                      "--bootstrap", "50", "--dtype", "bf16", "--out", out, env=cache_env)
@@ -155,3 +166,56 @@ def test_built_tokenizer_config_lists_the_added_tokens_of_tokenizer_json():
     texts = ["query: Ina <mask> kwana?", "query: ሰላም ነው </s>", "query: <pad> Nairobi ni mji mkuu"]
     rust = Tokenizer.from_file(str(folder / "tokenizer.json"))
     assert enc._tokenizer(texts)["input_ids"] == [e.ids for e in rust.encode_batch(texts)]
+
+
+def test_api_check_takes_allow_dtype_mix_and_older_files_get_a_note(tmp_path):
+    import afroadv
+
+    base, res = _dtype_doc("float32"), _dtype_doc("bfloat16")
+    with pytest.raises(AfroadvError, match="dtypes differ"):
+        afroadv.check(res, base)
+    assert afroadv.check(res, base, allow_dtype_mix=True).passed
+    cr = afroadv.check(res, make_doc())  # the baseline was made before --dtype
+    assert cr.passed and any("records no dtype" in n for n in cr.notes)
+    bad = make_doc()
+    bad["manifest"]["models"] = 5
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    good = tmp_path / "base.json"
+    good.write_text(json.dumps(base), encoding="utf-8")
+    r = run_cli_here("check", path, "--baseline", good)  # a malformed model list is a file without dtypes
+    assert r.returncode == 0 and "records no dtype" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_sweep_merge_keeps_every_cells_dtype_and_resume_reruns_another_dtype(tmp_path, cache_env):
+    from afroadv.sweep import is_finished, merge_cell_docs, plan_cells, run_cell
+
+    cell = plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"], limit=8, bootstrap=20)[0]
+    doc = run_cell(cell)
+    path = tmp_path / "cell.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert doc["manifest"]["models"][0]["dtype"] == "float32" and is_finished(path, cell)
+    doc["manifest"]["models"][0]["dtype"] = "bfloat16"  # as if finished on a CPU with native bf16
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(doc), encoding="utf-8")
+    assert not is_finished(other, cell)  # here the cell runs in fp32: it runs again
+    merged = merge_cell_docs([cell, cell], [path, other])
+    assert merged["manifest"]["models"][0]["dtypes"] == ["float32", "bfloat16"]
+
+
+def test_random_and_real_models_are_refused_before_any_work():
+    from dataclasses import replace
+
+    from afroadv.models import resolve_model
+    from afroadv.models.registry import refuse_random_with_real
+
+    real = resolve_model("tiny-xlmr")
+    fake = replace(real, random_weights=True)
+    with pytest.raises(AfroadvError, match="random-weight model b and real model a in one run"):
+        refuse_random_with_real({"a": real, "b": fake})
+    refuse_random_with_real({"b": fake, "c": fake})  # random with random: a speed run
+    with pytest.raises(AfroadvError, match="in-memory model"):
+        from afroadv.evaluate import build_sets, evaluate
+
+        evaluate([lambda texts: np.ones((len(texts), 4))], build_sets("hau", ["charnoise"], None, "test", 0, 5),
+                 dtype="bf16", quiet=True)

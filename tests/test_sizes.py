@@ -187,3 +187,16 @@ def test_bench_sizes_runs_base_and_large(module_cache, tmp_path):
         assert not rows[size].get("extrapolated") and rows[size]["tokens_per_s"] > 0 and rows[size]["peak_bytes"] > 0
     assert rows["base"]["params"] == 278_043_648 and rows["large"]["params"] > rows["base"]["params"]
     assert rows["xl"]["extrapolated"] and rows["xxl"]["extrapolated"] and "extrapolated" in r.stdout
+
+
+def test_a_build_that_cannot_write_is_one_line(tmp_path, monkeypatch):
+    """Disk full or an unwritable cache: an AfroadvError naming the space needed, not a traceback."""
+    import afroadv.models.sizes as sizes
+    from afroadv.errors import AfroadvError
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sizes, "_write_random", full)
+    with pytest.raises(AfroadvError, match=r"cannot build random:xlmr-base .*No space left on device.*GiB free"):
+        sizes.build_random("base", dest=tmp_path / "random-xlmr-base")

@@ -151,15 +151,17 @@ def attack(model: str | os.PathLike, lang: str, recipe: str = "charnoise", *, ou
 def check(results: dict | str | os.PathLike, baseline: dict | str | os.PathLike, *,
           max_drop_increase: float | None = None, max_clean_decrease: float | None = None,
           min_clean: float | None = None, thresholds: str | os.PathLike | None = None,
-          match_on: str | None = None) -> CheckResult:
+          match_on: str | None = None, allow_dtype_mix: bool = False) -> CheckResult:
     """`afroadv check`: compare results (a document from `evaluate`, or its file) with a baseline;
-    `.passed` is False on a regression. Unusable input raises AfroadvError."""
+    `.passed` is False on a regression. Unusable input raises AfroadvError. `allow_dtype_mix`:
+    compare results computed in another dtype than the baseline's (`--allow-dtype-mix`)."""
     from afroadv.check import check as run
 
     with tempfile.TemporaryDirectory(prefix="afroadv-check-") as tmp:
         paths = [_as_file(doc, Path(tmp) / f"{role}.json") for doc, role in ((results, "results"), (baseline, "baseline"))]
         return run(paths[0], paths[1], max_drop_increase=max_drop_increase, max_clean_decrease=max_clean_decrease,
-                   min_clean=min_clean, thresholds=None if thresholds is None else Path(thresholds), match_on=match_on)
+                   min_clean=min_clean, thresholds=None if thresholds is None else Path(thresholds), match_on=match_on,
+                   allow_dtype_mix=allow_dtype_mix)
 
 
 def _as_file(doc: dict | str | os.PathLike, where: Path) -> Path:

@@ -325,14 +325,25 @@ def _short(v) -> str:
 
 
 def _dtypes(lf: Loaded) -> set[str]:
-    """The compute dtypes the file's models ran in (files before 0.2.x's --dtype record none)."""
-    return {m["dtype"] for m in lf.manifest.get("models") or [] if isinstance(m, dict) and isinstance(m.get("dtype"), str)}
+    """The compute dtypes the file's models ran in (a sweep's merged model entry lists each cell's
+    under `dtypes`); files before --dtype record none."""
+    models = lf.manifest.get("models")
+    found = set()
+    for m in models if isinstance(models, list) else []:
+        if isinstance(m, dict):
+            listed = m.get("dtypes") if isinstance(m.get("dtypes"), list) else [m.get("dtype")]
+            found.update(d for d in listed if isinstance(d, str))
+    return found
 
 
 def _check_dtypes(res: Loaded, base: Loaded, allow_mix: bool, notes: list[str]) -> None:
     """bf16 and fp32 runs of one model differ by a little, and a gate should not mistake that for a
     change of the model: refused unless asked for (e.g. a bf16 CI runner against an fp32 baseline)."""
     rd, bd = _dtypes(res), _dtypes(base)
+    if bool(rd) != bool(bd):
+        older, known = (base, rd) if rd else (res, bd)
+        notes.append(f"{older.path} records no dtype (made before --dtype: fp32 on CPU, bf16/fp16 on GPU); "
+                     f"the other ran in {', '.join(sorted(known))}")
     if not rd or not bd or rd == bd:
         return
     said = f"results ran in {', '.join(sorted(rd))}, baseline in {', '.join(sorted(bd))}"

@@ -590,6 +590,7 @@ def evaluate(
     Sets drawn under several seeds (`build_sets` with a list) give pooled rows, and `seed` yields to
     their seeds (see `_set_row`). `quiet` drops the log lines; progress bars show whenever stderr is a terminal (afroadv.progress)."""
     from afroadv.models import default_cache, load_encoder, resolve_model
+    from afroadv.models.registry import refuse_random_with_real
     from afroadv.models.inmemory import as_model, is_in_memory
     from afroadv.options import check_dtype
 
@@ -609,6 +610,9 @@ def evaluate(
     resolved = [None if is_in_memory(m) else resolve_model(m, kind=kind, trust_remote_code=trust_remote_code,
                                                            allow_pickle=allow_pickle)
                 for m in models]  # fail fast: also refuses a folder's code or pickle weights before anything loads
+    refuse_random_with_real(dict(zip(names, resolved)))
+    if dtype is not None and any(rm is None for rm in resolved):
+        raise AfroadvError("dtype applies to models afroadv loads; an in-memory model runs as it is (cast it yourself)")
     cache = default_cache()
     groups: dict[tuple, list[EvalSet]] = OrderedDict()
     for s in sets:

@@ -120,6 +120,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
     from afroadv.options import (check_count, check_device, check_dir_margin, check_dtype, check_limit, check_prompt,
                                  check_seed, check_seeds)
     from afroadv.models import resolve_model
+    from afroadv.models.registry import refuse_random_with_real
     from afroadv.perturb.recipe import load_recipe, recipes_for
 
     models = list(dict.fromkeys(models))
@@ -140,6 +141,7 @@ def plan_cells(models: list[str], langs: list[str], recipes: list[str], *, datas
     for lang in languages:  # bad data (a missing file, scores off the scale ...) stops the sweep before any cell
         load_dataset(lang, dataset, split)
     resolved = {m: resolve_model(m, kind=kind, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle) for m in models}
+    refuse_random_with_real(resolved)
     if recipes != ["all"]:
         loaded = {r: load_recipe(r) for r in dict.fromkeys(recipes)}
         for lang in languages:
@@ -180,6 +182,17 @@ def run_cell(cell: Cell) -> dict:
     return doc
 
 
+def _expected_dtype(cell: Cell) -> str | None:
+    """The dtype the cell runs in here; None for a GPU cell without --dtype (its worker decides)."""
+    if cell.dtype is not None:
+        return cell.dtype
+    if cell.gpu:
+        return None
+    from afroadv.models.precision import pick_device, pick_dtype
+
+    return pick_dtype(pick_device(cell.device))
+
+
 def is_finished(path: Path, cell: Cell) -> bool:
     """The file is a whole, valid results file of this version for exactly this cell."""
     from afroadv.report import load_results
@@ -192,6 +205,10 @@ def is_finished(path: Path, cell: Cell) -> bool:
     except (AfroadvError, ValueError, OSError):
         return False
     if manifest.get("sweep_cell") != cell.spec():
+        return False
+    expected = _expected_dtype(cell)
+    ran = {m.get("dtype") for m in manifest.get("models") or [] if isinstance(m, dict)}
+    if expected is not None and ran != {expected}:  # e.g. finished in fp32 elsewhere, now bf16 by default
         return False
     got = {r["recipe"] for r in rows if r["model"] == cell.model and r["lang"] == cell.lang}
     return bool(rows) and set(cell.recipe_names) <= got
@@ -329,7 +346,9 @@ def merge_cell_docs(cells: list[Cell], paths: list[Path]) -> dict:
         man = doc["manifest"]
         bootstrap = bootstrap or man.get("bootstrap")
         for m in man.get("models", []):
-            models.setdefault(m.get("model"), m)
+            kept = models.setdefault(m.get("model"), m)
+            if kept is not m and m.get("dtype") and m.get("dtype") not in kept.get("dtypes", [kept.get("dtype")]):
+                kept["dtypes"] = [*kept.get("dtypes", [kept.get("dtype")]), m["dtype"]]  # check sees every cell's
         for s in man.get("sets", []):
             if s not in sets:
                 sets.append(s)

@@ -24,7 +24,7 @@ import numpy as np
 
 from afroadv.errors import AfroadvError
 from afroadv.models.cache import EmbeddingCache, default_cache, namespace_name
-from afroadv.models.precision import compute_context, dtype_kwargs, load_dtype, pick_device, pick_dtype
+from afroadv.models.precision import autocast, compute_context, dtype_kwargs, load_dtype, pick_device, pick_dtype
 from afroadv.models.registry import ResolvedModel, check_folder_policy, download_advice, resolve_model
 from afroadv.options import check_count
 
@@ -209,6 +209,7 @@ class BiEncoder(_Encoder):
             kind="bi", model=self.resolved.model_id, fingerprint=self.resolved.fingerprint, prefix=self.prefix,
             max_length=self.max_length, lower=self.resolved.do_lower_case, dtype=self.dtype,
             pooling="mean" if backend == "transformers" else "st-modules",
+            **({"autocast": True} if autocast(self.device, self.dtype) else {}),
         )
         self.texts_encoded = 0
         self.batches_run = 0
@@ -451,7 +452,8 @@ class CrossEncoder(_Encoder):
         self.cache: EmbeddingCache | None = cache or None
         self.namespace = namespace_name(kind="cross", model=self.resolved.model_id,
                                         fingerprint=self.resolved.fingerprint, max_length=self.max_length,
-                                        dtype=self.dtype, **({"prefix": self.prefix} if self.prefix else {}))
+                                        dtype=self.dtype, **({"prefix": self.prefix} if self.prefix else {}),
+                                        **({"autocast": True} if autocast(self.device, self.dtype) else {}))
         self.pairs_scored = 0
         self._ce = None
 

@@ -557,6 +557,17 @@ def _resolve_hub(name: str, repo: str, *, kind: str | None, revision: str | None
     )
 
 
+def refuse_random_with_real(models: dict[str, "ResolvedModel | None"]) -> None:
+    """Before any work: random-weight models (`random:xlmr-*`) and real ones in one run would give
+    a results file that check and report refuse (report.load.refuse_random_mix) only after every
+    model ran. None stands for an in-memory model (real)."""
+    fake = next((n for n, rm in models.items() if rm is not None and rm.random_weights), None)
+    real = next((n for n, rm in models.items() if rm is None or not rm.random_weights), None)
+    if fake and real:
+        raise AfroadvError(f"random-weight model {fake} and real model {real} in one run: random-weight models are "
+                           "for speed and memory only; run them apart")
+
+
 def resolve_model(name: str | os.PathLike, *, kind: str | None = None, revision: str | None = None,
                   trust_remote_code: bool = False, allow_pickle: bool = False) -> ResolvedModel:
     """Alias, local folder or hub id `org/name` -> ResolvedModel (raises AfroadvError on bad input).

@@ -173,6 +173,15 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
 
         shutil.rmtree(dest)
     workers = max(1, threads or min(8, os.cpu_count() or 1))
+    try:
+        return _write_random(dest, size, cfg, shapes, groups, files, draw, seed, storage, workers)
+    except OSError as e:  # disk full, unwritable cache: one line, with the size it needs
+        need = param_counts(cfg)["total"] * _ITEMSIZE[storage] / 2**30
+        raise AfroadvError(f"cannot build random:xlmr-{size} in {dest.parent} ({e.strerror or e}); "
+                           f"it needs about {need:.1f} GiB free") from None
+
+
+def _write_random(dest, size, cfg, shapes, groups, files, draw, seed, storage, workers):
     total_bytes = 0
     with atomic_dir(dest) as tmp, ThreadPoolExecutor(workers) as pool:
         weight_map = {}
