@@ -152,20 +152,28 @@ def test_attack_and_sweep_take_the_dtype():
     assert "dtype" not in plan_cells(["tiny-xlmr"], ["hau"], ["charnoise"])[0].spec()  # older cells stay finished
 
 
-def test_built_tokenizer_config_lists_the_added_tokens_of_tokenizer_json():
-    """Listed so transformers need not re-parse tokenizer.json; the tokenizer must stay the same one."""
-    from tokenizers import Tokenizer
+def test_built_tokenizer_config_lists_the_added_tokens_of_tokenizer_json(tmp_path):
+    """Listed so transformers need not re-parse tokenizer.json; the tokenizer must stay the same one
+    (held against the same folder without the list)."""
+    import shutil
+
+    from transformers import AutoTokenizer
 
     from afroadv.models import load_encoder
 
     enc = load_encoder("tiny-xlmr", device="cpu", cache=False).load()
     folder = Path(enc.resolved.source)
     raw = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
-    listed = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))["added_tokens_decoder"]
-    assert {int(k): v["content"] for k, v in listed.items()} == {t["id"]: t["content"] for t in raw}
-    texts = ["query: Ina <mask> kwana?", "query: ሰላም ነው </s>", "query: <pad> Nairobi ni mji mkuu"]
-    rust = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    assert enc._tokenizer(texts)["input_ids"] == [e.ids for e in rust.encode_batch(texts)]
+    config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    assert {int(k): v["content"] for k, v in config.pop("added_tokens_decoder").items()} == \
+        {t["id"]: t["content"] for t in raw}
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("tokenizer.json", "special_tokens_map.json", "config.json"):
+        shutil.copyfile(folder / name, bare / name)
+    (bare / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    texts = ["query: Ina <mask> kwana?", "query: ሰላም ነው </s>", "query: <pad> Nairobi ni mji mkuu", "query: kuɗi"]
+    assert enc._tokenizer(texts)["input_ids"] == AutoTokenizer.from_pretrained(str(bare))(texts)["input_ids"]
 
 
 def test_api_check_takes_allow_dtype_mix_and_older_files_get_a_note(tmp_path):

@@ -148,7 +148,6 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
     Time and disk: base ≈ 1.1 GB (fp32), large 2.2 GB (fp32), XL 7 GB and XXL 21 GB (bf16); about a
     minute per billion parameters and thread. The folder is written atomically (see atomic_dir)."""
     import torch
-    from safetensors.torch import save_file
 
     from afroadv.models.tiny import _param_shapes, init_tensor
 
@@ -182,6 +181,8 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
 
 
 def _write_random(dest, size, cfg, shapes, groups, files, draw, seed, storage, workers):
+    from safetensors.torch import save_file
+
     total_bytes = 0
     with atomic_dir(dest) as tmp, ThreadPoolExecutor(workers) as pool:
         weight_map = {}
