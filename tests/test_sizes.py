@@ -194,9 +194,9 @@ def test_a_build_that_cannot_write_is_one_line(tmp_path, monkeypatch):
     import afroadv.models.sizes as sizes
     from afroadv.errors import AfroadvError
 
-    def full(*args, **kwargs):
+    def full(*args, **kwargs):  # the build folder cannot be made
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sizes, "_write_random", full)
+    monkeypatch.setattr(sizes, "atomic_dir", full)
     with pytest.raises(AfroadvError, match=r"cannot build random:xlmr-base .*No space left on device.*GiB free"):
         sizes.build_random("base", dest=tmp_path / "random-xlmr-base")

@@ -455,13 +455,13 @@ def check(results: Path, baseline: Path, *, max_drop_increase: float | None = No
     """Compare every baseline cell with its partner in `results` (see the module docstring for the rule).
 
     Raises AfroadvError on unusable input; returns a CheckResult (`.passed`, `.failed`, `.noise`)."""
+    from afroadv.report.load import refuse_random_mix
+
     for name, v in (("--max-drop-increase", max_drop_increase), ("--max-clean-decrease", max_clean_decrease)):
         if v is not None and (not math.isfinite(v) or v < 0):
             raise AfroadvError(f"{name} must be a number >= 0")
     th = load_thresholds(thresholds)
     res, base = _load(results, "results"), _load(baseline, "baseline")
-    from afroadv.report.load import refuse_random_mix
-
     refuse_random_mix([(res.path, res.rows), (base.path, base.rows)], "compare")
     fields, notes = _match_fields(match_on, res, base)
     _check_compatible(res, base, fields)

@@ -434,7 +434,10 @@ def _invariance_arrays(scorer, s: EvalSet, seed: int, k: int) -> tuple[np.ndarra
 def _invariance_measures(scorer, s: EvalSet, rand_cos: np.ndarray, n_boot: int, seed: int, k: int) -> dict:
     """Calibrated invariance with its CI, and self-retrieval accuracy@1 among k originals with its CI
     (null for a cross-encoder, which cannot embed)."""
-    self_cos, hits = _invariance_arrays(scorer, s, seed, k)
+    return _measures_of(*_invariance_arrays(scorer, s, seed, k), rand_cos, n_boot, seed)
+
+
+def _measures_of(self_cos: np.ndarray, hits: np.ndarray | None, rand_cos: np.ndarray, n_boot: int, seed: int) -> dict:
     inv, ci = invariance_score(self_cos, rand_cos), invariance_ci(self_cos, rand_cos, n_boot, seed)
     out = {"invariance": None if inv is None else _r(inv), "invariance_ci": None if ci is None else _ci(ci),
            "mean_cos_self": _r(self_cos.mean())}
@@ -445,9 +448,9 @@ def _invariance_measures(scorer, s: EvalSet, rand_cos: np.ndarray, n_boot: int, 
     return out
 
 
-def _pooled_invariance(scorer, sets: list[EvalSet], rand: list[np.ndarray], n_boot: int, seed: int, k: int) -> dict:
-    """Invariance and retrieval@1 CIs over sentences × draws (each draw with its own random-pair cosines)."""
-    arrays = [_invariance_arrays(scorer, d, d.provenance["seed"], k) for d in sets]
+def _pooled_invariance(arrays: list[tuple], rand: list[np.ndarray], n_boot: int, seed: int) -> dict:
+    """Invariance and retrieval@1 CIs over sentences × draws, from each draw's (self cosines, hits)
+    and its own random-pair cosines."""
     ci = invariance_ci(np.stack([a for a, _ in arrays]), np.stack(rand), n_boot, seed)
     hits = None if arrays[0][1] is None else mean_ci(np.stack([h for _, h in arrays]), n_boot, seed)
     return {"invariance_ci": None if ci is None else _ci(ci), "retrieval_at1_ci": None if hits is None else _ci(hits)}
@@ -464,25 +467,28 @@ def _invariance_rows(scorer, sets, base, n_boot, seed, retrieval_k: int = RETRIE
 
         def one(d, sd):
             rand_cos = _random_cos(scorer, [c[0] for c in d.clean], sd)
-            m = _invariance_measures(scorer, d, rand_cos, n_boot, sd, retrieval_k)
-            control = None
+            arrays = _invariance_arrays(scorer, d, sd, retrieval_k)
+            m = _measures_of(*arrays, rand_cos, n_boot, sd)
+            control = control_arrays = None
             if d.control is not None:
-                cm = _invariance_measures(scorer, d.control, rand_cos, n_boot, sd, retrieval_k)
+                control_arrays = _invariance_arrays(scorer, d.control, sd, retrieval_k)
+                cm = _measures_of(*control_arrays, rand_cos, n_boot, sd)
                 control = {"recipe": d.control.recipe, "rate": _r(d.control.provenance["parameters"]["rate"]),
                            "word_rate": None if d.control.word_rate is None else _r(d.control.word_rate),
                            **{key: cm[key] for key in ("invariance", "invariance_ci", "retrieval_at1", "retrieval_at1_ci")}}
-            return {**base, "recipe": d.recipe, "n": n, **m, "mean_cos_random": _r(rand_cos.mean()),
-                    "retrieval_k": min(retrieval_k, n), "control": control,
-                    "word_rate": None if d.word_rate is None else _r(d.word_rate),
-                    "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share), "validation": d.validation}, (rand_cos, control)
+            row = {**base, "recipe": d.recipe, "n": n, **m, "mean_cos_random": _r(rand_cos.mean()),
+                   "retrieval_k": min(retrieval_k, n), "control": control,
+                   "word_rate": None if d.word_rate is None else _r(d.word_rate),
+                   "edit_rate": _r(d.edit_rate), "changed_share": _r(d.changed_share), "validation": d.validation}
+            return row, (rand_cos, arrays, control, control_arrays)
 
         def pool(data, sd):
-            rand = [r for r, _ in data]
-            out = {"n": n, **_pooled_invariance(scorer, s.draws, rand, n_boot, sd, retrieval_k), "control": None}
-            controls = [c for _, c in data]
+            rand = [r for r, _, _, _ in data]
+            out = {"n": n, **_pooled_invariance([a for _, a, _, _ in data], rand, n_boot, sd), "control": None}
+            controls = [c for _, _, c, _ in data]
             if all(c is not None for c in controls):
                 out["control"] = {**{key: _draw_mean([c[key] for c in controls]) for key in controls[0]},
-                                  **_pooled_invariance(scorer, [d.control for d in s.draws], rand, n_boot, sd, retrieval_k)}
+                                  **_pooled_invariance([ca for _, _, _, ca in data], rand, n_boot, sd)}
             return out
 
         rows.append(_set_row(s, base, seed, one, pool))

@@ -347,8 +347,9 @@ def merge_cell_docs(cells: list[Cell], paths: list[Path]) -> dict:
         bootstrap = bootstrap or man.get("bootstrap")
         for m in man.get("models", []):
             kept = models.setdefault(m.get("model"), m)
-            if kept is not m and m.get("dtype") and m.get("dtype") not in kept.get("dtypes", [kept.get("dtype")]):
-                kept["dtypes"] = [*kept.get("dtypes", [kept.get("dtype")]), m["dtype"]]  # check sees every cell's
+            seen = kept.get("dtypes") or [kept.get("dtype")]
+            if m.get("dtype") and m["dtype"] not in seen:
+                kept["dtypes"] = [*seen, m["dtype"]]  # check sees every cell's dtype
         for s in man.get("sets", []):
             if s not in sets:
                 sets.append(s)

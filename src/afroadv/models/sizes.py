@@ -148,6 +148,7 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
     Time and disk: base ≈ 1.1 GB (fp32), large 2.2 GB (fp32), XL 7 GB and XXL 21 GB (bf16); about a
     minute per billion parameters and thread. The folder is written atomically (see atomic_dir)."""
     import torch
+    from safetensors.torch import save_file
 
     from afroadv.models.tiny import _param_shapes, init_tensor
 
@@ -173,53 +174,47 @@ def build_random(size: str, seed: int = 0, dest: Path | None = None, *, force: b
         shutil.rmtree(dest)
     workers = max(1, threads or min(8, os.cpu_count() or 1))
     try:
-        return _write_random(dest, size, cfg, shapes, groups, files, draw, seed, storage, workers)
+        total_bytes = 0
+        with atomic_dir(dest) as tmp, ThreadPoolExecutor(workers) as pool:
+            weight_map = {}
+            for fname, names in zip(files, groups):
+                shard = dict(pool.map(draw, names))
+                total_bytes += sum(t.numel() * t.element_size() for t in shard.values())
+                save_file(shard, str(tmp / fname), metadata={"format": "pt"})
+                del shard
+                weight_map.update({n: fname for n in names})
+            if len(files) > 1:
+                write_json(tmp / "model.safetensors.index.json",
+                           {"metadata": {"total_size": total_bytes}, "weight_map": weight_map})
+            write_json(tmp / "config.json", cfg)
+            origin = write_xlmr_tokenizer(tmp, model_max_length=512)
+            write_mean_pooling_modules(tmp, cfg["hidden_size"])
+            counts = param_counts(cfg)
+            (tmp / "README.md").write_text(_card(size, seed, counts, storage), encoding="utf-8")
+            # The weights are a pure function of (builder version, config, seed, storage dtype), so the
+            # fingerprint is computed from those and the tokenizer instead of hashing gigabytes.
+            ident = json.dumps({"builder": "random", "version": BUILDER_VERSION, "config": cfg, "seed": seed,
+                                "storage": storage, "tokenizer": sha256_file(tmp / "tokenizer.json")}, sort_keys=True)
+            write_json(tmp / BUILD_INFO, {
+                "builder": "random",
+                "builder_version": BUILDER_VERSION,
+                "size": size,
+                "seed": seed,
+                "random_weights": True,
+                "config_of": cfg["afroadv_random_of"],
+                "architecture": cfg["architectures"][0],
+                "parameters": counts["total"],
+                "config": cfg,
+                "storage_dtype": storage,
+                "weights_files": files,
+                "tokenizer": origin,
+                "note": "random weights in a real configuration: for speed and memory only; its scores mean nothing",
+                "fingerprint": hashlib.sha256(ident.encode()).hexdigest()[:32],
+            })
     except OSError as e:  # disk full, unwritable cache: one line, with the size it needs
         need = param_counts(cfg)["total"] * _ITEMSIZE[storage] / 2**30
         raise AfroadvError(f"cannot build random:xlmr-{size} in {dest.parent} ({e.strerror or e}); "
                            f"it needs about {need:.1f} GiB free") from None
-
-
-def _write_random(dest, size, cfg, shapes, groups, files, draw, seed, storage, workers):
-    from safetensors.torch import save_file
-
-    total_bytes = 0
-    with atomic_dir(dest) as tmp, ThreadPoolExecutor(workers) as pool:
-        weight_map = {}
-        for fname, names in zip(files, groups):
-            shard = dict(pool.map(draw, names))
-            total_bytes += sum(t.numel() * t.element_size() for t in shard.values())
-            save_file(shard, str(tmp / fname), metadata={"format": "pt"})
-            del shard
-            weight_map.update({n: fname for n in names})
-        if len(files) > 1:
-            write_json(tmp / "model.safetensors.index.json",
-                       {"metadata": {"total_size": total_bytes}, "weight_map": weight_map})
-        write_json(tmp / "config.json", cfg)
-        origin = write_xlmr_tokenizer(tmp, model_max_length=512)
-        write_mean_pooling_modules(tmp, cfg["hidden_size"])
-        counts = param_counts(cfg)
-        (tmp / "README.md").write_text(_card(size, seed, counts, storage), encoding="utf-8")
-        # The weights are a pure function of (builder version, config, seed, storage dtype), so the
-        # fingerprint is computed from those and the tokenizer instead of hashing gigabytes.
-        ident = json.dumps({"builder": "random", "version": BUILDER_VERSION, "config": cfg, "seed": seed,
-                            "storage": storage, "tokenizer": sha256_file(tmp / "tokenizer.json")}, sort_keys=True)
-        write_json(tmp / BUILD_INFO, {
-            "builder": "random",
-            "builder_version": BUILDER_VERSION,
-            "size": size,
-            "seed": seed,
-            "random_weights": True,
-            "config_of": cfg["afroadv_random_of"],
-            "architecture": cfg["architectures"][0],
-            "parameters": counts["total"],
-            "config": cfg,
-            "storage_dtype": storage,
-            "weights_files": files,
-            "tokenizer": origin,
-            "note": "random weights in a real configuration: for speed and memory only; its scores mean nothing",
-            "fingerprint": hashlib.sha256(ident.encode()).hexdigest()[:32],
-        })
     return dest
 
 

@@ -108,10 +108,6 @@ def init_tensor(name: str, shape: tuple[int, ...], seed: int, std: float) -> np.
     return out
 
 
-def _init_weights(shapes: dict[str, tuple[int, ...]], seed: int, std: float) -> dict[str, np.ndarray]:
-    return {name: init_tensor(name, shape, seed, std) for name, shape in shapes.items()}
-
-
 def tiny_dir(variant: str = "xlmr", seed: int = 0) -> Path:
     return models_dir() / f"tiny-{variant}-seed{seed}"
 
@@ -136,7 +132,7 @@ def build_tiny(variant: str = "xlmr", seed: int = 0, dest: Path | None = None, *
     from safetensors.numpy import save_file
 
     cfg = tiny_config(variant, hidden=hidden, layers=layers, heads=heads)
-    weights = _init_weights(_param_shapes(cfg), seed, cfg["initializer_range"])
+    weights = {name: init_tensor(name, shape, seed, cfg["initializer_range"]) for name, shape in _param_shapes(cfg).items()}
     if dest.exists():
         import shutil
 
