@@ -16,7 +16,7 @@ from test_report import INVARIANCE, MODELS, bitext_rows, results_file, sts_rows
 
 pytest.importorskip("matplotlib")
 
-OLD = ROOT / "results" / "training" / "e5-small-plain-hau.json"  # written by afroadv 0.1.0
+OLD = ROOT / "tests" / "data" / "older" / "e5-small-plain-hau.json"  # written by afroadv 0.1.0 (the first training experiment)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def test_the_real_entry_point_names_a_generated_set(outputs, tmp_path):
 # Older results
 
 
-@pytest.mark.skipif(not OLD.is_file(), reason="needs the committed results/training files")
+@pytest.mark.skipif(not OLD.is_file(), reason="needs tests/data/older")
 def test_older_results_are_reported_with_a_note(tmp_path):
     out = build_report([OLD], tmp_path / "r", formats="md,html,csv")
     md = out["markdown"].read_text(encoding="utf-8")
@@ -178,7 +178,7 @@ def test_older_results_are_reported_with_a_note(tmp_path):
     assert "written by afroadv" not in cur
 
 
-@pytest.mark.skipif(not OLD.is_file(), reason="needs the committed results/training files")
+@pytest.mark.skipif(not OLD.is_file(), reason="needs tests/data/older")
 def test_check_and_sweep_still_compare_only_like_with_like():
     """load_results (used by `afroadv check` and the sweep's resume) keeps refusing other versions."""
     with pytest.raises(AfroadvError, match="written by afroadv 0.1.0"):

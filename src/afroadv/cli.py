@@ -205,8 +205,11 @@ def train(
     model: str = typer.Option(..., "--model", "-m", help="Base model: alias (xlmr-base, e5-small, tiny-xlmr ...), local folder or hub id."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: a sentence-transformers model (safetensors) with a model card."),
     data: str = typer.Option("stsb", "--data", "-d", help="stsb (../shared/data/stsbenchmark, else the hub) or a file/folder: STS-B TSV, or csv/tsv/jsonl/parquet with sentence1, sentence2, score."),
-    method: str = typer.Option("plain", "--method", help="plain | rs-da (randomized smoothing with data augmentation) | codeswitch-aug."),
-    recipes: Optional[list[str]] = typer.Option(None, "--recipes", "-r", help="afroadv recipes applied to the augmented copies, comma-separated or repeated."),
+    method: str = typer.Option("plain", "--method", help="plain | rs-da (randomized smoothing with data augmentation) | codeswitch-aug | consistency (the STS loss plus λ × a consistency loss pulling each perturbed unlabeled African-language sentence towards the embedding of the clean one, see --consistency-target; no target-language labels)."),
+    recipes: Optional[list[str]] = typer.Option(None, "--recipes", "-r", help="afroadv recipes applied to the augmented copies, comma-separated or repeated; consistency: the recipes that perturb the unlabeled text (default charnoise,codeswitch,translit, each where it applies)."),
+    unlabeled: Optional[list[str]] = typer.Option(None, "--unlabeled", help="consistency: unlabeled text, comma-separated or repeated: ntrex, tweets, tatoeba, bible (each for every --langs language that ships it), LANG:PATH or PATH (one sentence per line). Default: all four catalogue sources. A source sharing a sentence with any SemRel test/dev set or a language's default evaluation set is refused."),
+    consistency_weight: float = typer.Option(30.0, "--consistency-weight", help="consistency: λ, the weight of the consistency loss (1 − cosine, about 0.03 per sentence) against the STS loss (CoSENT, about 4)."),
+    consistency_target: str = typer.Option("frozen", "--consistency-target", help="consistency: what the perturbed sentence is pulled towards — frozen: the starting model's embedding of the clean sentence (computed once through the embedding cache); self: the model's own, recomputed each step without gradient. Neither cut the drop in the measured experiment (docs/training.md)."),
     copies: int = typer.Option(1, "--copies", "-k", help="Augmented copies per training pair (K)."),
     epochs: float = typer.Option(1.0, "--epochs"),
     seed: int = typer.Option(0, "--seed", help="Seeds the subset, every augmentation draw, initialisation and data order."),
@@ -216,7 +219,7 @@ def train(
     batch_size: int = typer.Option(16, "--batch-size"),
     lr: float = typer.Option(2e-5, "--lr"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Train on a seeded random subset of N pairs."),
-    langs: Optional[list[str]] = typer.Option(None, "--langs", help="codeswitch-aug target languages (default afr,amh,hau,kin)."),
+    langs: Optional[list[str]] = typer.Option(None, "--langs", help="codeswitch-aug target languages; consistency: the languages of the unlabeled text (default afr,amh,hau,kin)."),
     switch_rate: float = typer.Option(0.5, "--switch-rate", help="codeswitch-aug: share of translatable English words replaced."),
     max_seq_length: int = typer.Option(128, "--max-seq-length", help="Truncation during training (the saved model keeps its own limit)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/checkpoints."),
@@ -234,6 +237,7 @@ def train(
     """Fine-tune an encoder on English STS with seeded perturbation augmentation.
 
     Example: afroadv train --model e5-small --method rs-da --copies 1 --epochs 1 --seed 0 --out models/e5-rsda
+    Consistency: afroadv train --model e5-small --method consistency --langs afr,amh,hau,kin --out models/e5-cons
     GPUs: accelerate launch --config_file configs/accelerate/ddp.yaml -m afroadv.cli train ... --bf16
     """
     from afroadv.accelerate_env import check_accelerate_env
@@ -247,11 +251,15 @@ def train(
         resume=resume, bf16=bf16, gradient_checkpointing=gradient_checkpointing, freeze_embeddings=freeze_embeddings,
         save_steps=save_steps, keep_checkpoints=keep_checkpoints, trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle, device=device, threads=threads, prompt=prompt,
+        unlabeled=tuple(_split_list(unlabeled)) if unlabeled else None, consistency_weight=consistency_weight,
+        consistency_target=consistency_target,
     )  # fmt: skip
     info = run(opts)
     if info:
         t, st = info["training"], info["augmentation_stats"]
-        typer.echo(f"trained {opts.method} on {st['examples']} examples ({st['originals']} pairs + {st['copies']} copies): "
+        what = (f"{st['originals']} pairs + {info['consistency']['draw_stats']['draws']} unlabeled draws"
+                if "consistency" in info else f"{st['examples']} examples ({st['originals']} pairs + {st['copies']} copies)")
+        typer.echo(f"trained {opts.method} on {what}: "
                    f"{t['global_steps']} steps in {t['seconds']:.0f} s, final loss {t['final_loss']}; model: {out}")
 
 
@@ -397,6 +405,66 @@ def sweep(
     typer.echo(f"results: {summary.results}")
     for name, path in summary.report.items():
         typer.echo(f"{name}: {path}")
+
+
+@app.command()
+def study(
+    models: list[str] = typer.Option(..., "--models", "-m", help="Base models, comma-separated or repeated: xlmr-base,xlmr-large,xlmr-xl,xlmr-xxl (hub), e5-small, tiny-xlmr, random:xlmr-large ..."),
+    methods: list[str] = typer.Option(["plain,rs-da,consistency"], "--methods", help="Training methods, comma-separated: plain, rs-da, codeswitch-aug, consistency."),
+    langs: list[str] = typer.Option(..., "--langs", "-l", help="Evaluation languages (SemRel test); also codeswitch-aug's targets and consistency's unlabeled text."),
+    recipes: list[str] = typer.Option(..., "--recipes", "-r", help="Recipes to evaluate, comma-separated, or 'all' (each language's meaning-keeping ones); each language gets those it supports."),
+    out: Path = typer.Option(..., "--out", "-o", help="Study folder: models/, eval/, study.md, study.json, drop_vs_size.png."),
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Evaluation seeds, pooled (pairs x draws)."),
+    seed: int = typer.Option(0, "--seed", help="Training seed (subset, augmentation, initialisation, order)."),
+    data: str = typer.Option("stsb", "--data", "-d", help="Training data, as for train."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Train on a seeded subset of N pairs."),
+    epochs: float = typer.Option(1.0, "--epochs"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Optimizer steps per training cell (equal for every method)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Training batch size."),
+    lr: float = typer.Option(2e-5, "--lr"),
+    max_seq_length: int = typer.Option(128, "--max-seq-length", help="Truncation during training."),
+    freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings", help="Keep the word-embedding matrix fixed."),
+    copies: int = typer.Option(1, "--copies", "-k", help="rs-da / codeswitch-aug: augmented copies per pair."),
+    consistency_weight: float = typer.Option(30.0, "--consistency-weight", help="consistency: λ."),
+    consistency_target: str = typer.Option("frozen", "--consistency-target", help="consistency: frozen (the starting model's clean embedding, through the cache) or self (the model's own, without gradient)."),
+    unlabeled: Optional[list[str]] = typer.Option(None, "--unlabeled", help="consistency: unlabeled text sources, as for train (default: ntrex, tweets, tatoeba, bible)."),
+    train_recipes: Optional[list[str]] = typer.Option(None, "--train-recipes", help="consistency: recipes that perturb the unlabeled text (default charnoise,codeswitch,translit where they apply)."),
+    bf16: bool = typer.Option(False, "--bf16", help="Training in bfloat16 mixed precision (GPU)."),
+    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing"),
+    save_steps: int = typer.Option(500, "--save-steps", help="Checkpoint every N steps (a killed cell resumes)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads per process."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda, for training and evaluation (default: cuda if available)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
+    eval_batch_size: int = typer.Option(32, "--eval-batch-size"),
+    eval_limit: Optional[int] = typer.Option(None, "--eval-limit", help="Evaluate only the first N pairs per language (smoke runs)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs."),
+    no_baseline: bool = typer.Option(False, "--no-baseline", help="Do not evaluate the models before fine-tuning."),
+    backend: str = typer.Option("local", "--backend", help="local (cells one by one here) or dask (one task per cell)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, e.g. tcp://HOST:8786 (default: a LocalCluster on 127.0.0.1)."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes of the LocalCluster (without --scheduler)."),
+):
+    """Train every model with every method, evaluate each (and each model untrained) on every
+    language x recipe pooled over seeds, and report the drop against model size.
+
+    Resumable cell by cell: re-run the same command after an interruption.
+
+    Example (GPU, the four hub sizes): afroadv study --models xlmr-base,xlmr-large,xlmr-xl,xlmr-xxl
+    --methods plain,rs-da,consistency --langs afr,amh,hau,kin --recipes all --seeds 0,1,2 --bf16 --out study/
+    """
+    from afroadv.options import check_seeds
+    from afroadv.study import plan_study, run_study
+
+    plan = plan_study(
+        _split_list(models), _split_list(methods), _split_list(langs), _split_list(recipes), check_seeds(seeds),
+        baseline=not no_baseline, dtype=dtype, eval_batch_size=eval_batch_size, bootstrap=bootstrap,
+        eval_limit=eval_limit, seed=seed, data=data, limit=limit, epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr,
+        max_seq_length=max_seq_length, freeze_embeddings=freeze_embeddings, copies=copies,
+        consistency_weight=consistency_weight, consistency_target=consistency_target, unlabeled=_split_list(unlabeled) if unlabeled else None,
+        train_recipes=_split_list(train_recipes) if train_recipes else None, bf16=bf16,
+        gradient_checkpointing=gradient_checkpointing, save_steps=save_steps, threads=threads, device=device,
+    )  # fmt: skip
+    doc = run_study(plan, out, backend=backend, scheduler=scheduler, workers=workers)
+    typer.echo(f"study: {len(doc['rows'])} rows; {out / 'study.md'}")
 
 
 @lexicon_app.command("induce")

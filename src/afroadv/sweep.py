@@ -43,6 +43,7 @@ import json
 import re
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -228,6 +229,11 @@ def _write_cell(path: Path, doc: dict, cell: Cell) -> None:
 # Backends
 
 
+def failure_text(e: BaseException) -> str:
+    """A failed cell's reason: our own errors as they are, anything else with its type."""
+    return f"{'' if isinstance(e, AfroadvError) else type(e).__name__ + ': '}{e}"
+
+
 def _run_local(pending: list[tuple[Cell, Path]], progress) -> list[tuple[Cell, str]]:
     from afroadv.progress import track
 
@@ -237,7 +243,7 @@ def _run_local(pending: list[tuple[Cell, Path]], progress) -> list[tuple[Cell, s
         try:
             _write_cell(path, run_cell(cell), cell)
         except Exception as e:  # noqa: BLE001 - keep going: the finished cells are saved, a re-run resumes
-            failures.append((cell, f"{type(e).__name__ + ': ' if not isinstance(e, AfroadvError) else ''}{e}"))
+            failures.append((cell, failure_text(e)))
             progress(f"[{i}/{len(pending)}] {cell.label}: FAILED: {e}")
             continue
         progress(f"[{i}/{len(pending)}] {cell.label}: done in {time.perf_counter() - t0:.1f}s -> {path}")
@@ -268,12 +274,15 @@ def local_cluster(workers: int, gpus: int = 0):
                         silence_logs=logging.ERROR, **kwargs)
 
 
-def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: int, progress) -> list[tuple[Cell, str]]:
+@contextmanager
+def dask_client(scheduler: str | None, workers: int, gpus: int, gpu_work: str | None, progress):
+    """A Dask client: connected to `scheduler`, or to a LocalCluster of `workers` processes on
+    127.0.0.1 (offering GPU=1 each when `gpus`), closed afterwards. `gpu_work` names the work that
+    needs a GPU worker (e.g. "3 GPU cell(s) (xlmr-xl)"): a cluster without one is refused."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:
         raise AfroadvError("--backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
-    gpu_cells = [c for c, _ in pending if c.gpu]
     cluster = None
     try:
         if scheduler:
@@ -287,10 +296,6 @@ def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: 
         else:
             if workers < 1:
                 raise AfroadvError("--workers must be at least 1")
-            gpus = _local_gpus() if gpu_cells else 0
-            if gpu_cells and not gpus:
-                raise AfroadvError(f"{len(gpu_cells)} cell(s) need a GPU ({gpu_cells[0].model}) but this machine has none; "
-                                   "pass --device cpu to run them on the CPU, or --scheduler for a cluster with GPU workers")
             cluster = local_cluster(workers, gpus)
             client = Client(cluster, set_as_default=False)
             progress(f"dask: LocalCluster with {workers} worker process(es) at {cluster.scheduler_address} (loopback only)")
@@ -299,33 +304,50 @@ def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: 
                 client.wait_for_workers(1, timeout=60)
             except TimeoutError:
                 raise AfroadvError(f"no Dask worker joined the scheduler {scheduler or ''} within 60 s") from None
-            if gpu_cells:
-                info = client.scheduler_info(n_workers=-1).get("workers", {}) if scheduler else {}
-                if scheduler and not any((w.get("resources") or {}).get("GPU") for w in info.values()):
-                    raise AfroadvError(f"{len(gpu_cells)} GPU cell(s) ({gpu_cells[0].model}) but no worker offers the GPU "
+            if gpu_work and scheduler:
+                info = client.scheduler_info(n_workers=-1).get("workers", {})
+                if not any((w.get("resources") or {}).get("GPU") for w in info.values()):
+                    raise AfroadvError(f"{gpu_work} but no worker offers the GPU "
                                        "resource: start workers with `dask worker ... --resources GPU=1`, or pass --device cpu")
-            futures = {}
-            for cell, path in pending:
-                key = "afroadv-cell-" + hashlib.sha256(json.dumps(cell.spec(), sort_keys=True).encode()).hexdigest()[:16]
-                fut = client.submit(run_cell, cell, key=key, pure=False, resources={"GPU": 1} if cell.gpu else None)
-                futures[fut] = (cell, path)
-            failures = []
-            from afroadv.progress import track
-
-            done = track(as_completed(list(futures), loop=client.loop), "sweep cells (dask)", total=len(futures))
-            for i, fut in enumerate(done, 1):
-                cell, path = futures[fut]
-                try:
-                    _write_cell(path, fut.result(), cell)
-                except Exception as e:  # noqa: BLE001 - a worker's error, reported with the others
-                    failures.append((cell, f"{type(e).__name__ + ': ' if not isinstance(e, AfroadvError) else ''}{e}"))
-                    progress(f"[{i}/{len(pending)}] {cell.label}: FAILED: {e}")
-                    continue
-                progress(f"[{i}/{len(pending)}] {cell.label}: done -> {path}")
-            return failures
+            yield client
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: int, progress) -> list[tuple[Cell, str]]:
+    try:
+        from dask.distributed import as_completed
+    except ImportError:
+        raise AfroadvError("--backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
+    gpu_cells = [c for c, _ in pending if c.gpu]
+    gpus = 0
+    if gpu_cells and not scheduler:
+        gpus = _local_gpus()
+        if not gpus:
+            raise AfroadvError(f"{len(gpu_cells)} cell(s) need a GPU ({gpu_cells[0].model}) but this machine has none; "
+                               "pass --device cpu to run them on the CPU, or --scheduler for a cluster with GPU workers")
+    gpu_work = f"{len(gpu_cells)} GPU cell(s) ({gpu_cells[0].model})" if gpu_cells else None
+    with dask_client(scheduler, workers, gpus, gpu_work, progress) as client:
+        futures = {}
+        for cell, path in pending:
+            key = "afroadv-cell-" + hashlib.sha256(json.dumps(cell.spec(), sort_keys=True).encode()).hexdigest()[:16]
+            fut = client.submit(run_cell, cell, key=key, pure=False, resources={"GPU": 1} if cell.gpu else None)
+            futures[fut] = (cell, path)
+        failures = []
+        from afroadv.progress import track
+
+        done = track(as_completed(list(futures), loop=client.loop), "sweep cells (dask)", total=len(futures))
+        for i, fut in enumerate(done, 1):
+            cell, path = futures[fut]
+            try:
+                _write_cell(path, fut.result(), cell)
+            except Exception as e:  # noqa: BLE001 - a worker's error, reported with the others
+                failures.append((cell, failure_text(e)))
+                progress(f"[{i}/{len(pending)}] {cell.label}: FAILED: {e}")
+                continue
+            progress(f"[{i}/{len(pending)}] {cell.label}: done -> {path}")
+        return failures
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,11 +33,12 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from afroadv import __version__
-from afroadv.augment import METHODS, Augmenter, TrainPair
+from afroadv.augment import DEFAULT_LANGS, METHODS as AUGMENT_METHODS, Augmenter, TrainPair
+from afroadv.consistency import DEFAULT_WEIGHT, TARGETS, ConsistencyDraws
 from afroadv.data.pairs import Pair
 from afroadv.data.writers import check_out_dir, write_text_atomic
 from afroadv.errors import AfroadvError
@@ -45,6 +46,7 @@ from afroadv.options import check_count, check_device, check_float, check_limit,
 from afroadv.perturb.recipe import derived_rng
 from afroadv.resources import sha256_file, shared_data_dir
 
+METHODS = (*AUGMENT_METHODS, "consistency")
 HEADS = ("bi", "cross")
 LOSSES = {"bi": ("cosent", "cosine"), "cross": ("bce", "mse")}
 TRAIN_INFO = "afroadv_train.json"
@@ -59,7 +61,8 @@ MAX_EPOCHS = 10_000  # beyond this the Trainer's step count stops being meaningf
 STSB_HUB = "sentence-transformers/stsb"
 # Options that decide what is trained on and how: a resumed run must use the same ones.
 _RESUME_KEYS = ("model", "data", "method", "recipes", "copies", "seed", "head", "loss", "langs", "switch_rate",
-                "limit", "batch_size", "lr", "max_seq_length", "freeze_embeddings", "warmup_ratio", "prompt")
+                "limit", "batch_size", "lr", "max_seq_length", "freeze_embeddings", "warmup_ratio", "prompt",
+                "unlabeled", "consistency_weight", "consistency_target")
 
 
 @dataclass
@@ -96,6 +99,9 @@ class TrainOptions:
     trust_remote_code: bool = False
     allow_pickle: bool = False  # pickle weights (pytorch_model.bin) can run code when loaded
     prompt: str | None = None  # before every training text and saved with the model (None: the base model's own)
+    unlabeled: tuple[str, ...] | None = None  # consistency: sources of unlabeled text (None: afroadv.unlabeled's defaults)
+    consistency_weight: float = DEFAULT_WEIGHT  # consistency: λ
+    consistency_target: str = "frozen"  # consistency: frozen (the starting model, via the cache) | self (own clean embedding, no gradient)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -136,12 +142,25 @@ class TrainOptions:
                                "CUDA_VISIBLE_DEVICES, or use accelerate launch for several)")
         self.threads = None if self.threads is None else check_count(self.threads, "--threads")
         self.prompt = check_prompt(self.prompt)
+        self.consistency_weight = check_float(self.consistency_weight, "--consistency-weight", low=0)
+        if self.unlabeled is not None:
+            self.unlabeled = tuple(self.unlabeled)
+        if self.consistency_target not in TARGETS:
+            raise AfroadvError(f"--consistency-target must be {' or '.join(TARGETS)}, not {self.consistency_target!r}")
+        if self.method == "consistency":
+            if self.head != "bi":
+                raise AfroadvError("--method consistency trains bi-encoders (--head bi); for a cross-encoder "
+                                   "use plain with --recipes, or rs-da")
+            self.langs = self.langs or DEFAULT_LANGS
+        elif self.unlabeled is not None:
+            raise AfroadvError("--unlabeled only applies to --method consistency")
         return self
 
     def run_config(self) -> dict:
         d = asdict(self)
         d["out"] = str(self.out)
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if k in _RESUME_KEYS}
+        keys = resume_keys(self.method)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if k in keys}
 
 
 # ----------------------------------------------------------------------------- data
@@ -319,13 +338,27 @@ def _check_out(opts: TrainOptions) -> Path | None:
             except ValueError:
                 raise AfroadvError(f"--resume: {saved} is not valid JSON") from None
             new = opts.run_config()
-            diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
+            diff = [k for k in resume_keys(opts.method) if option_as_run(old, k) != new.get(k)]
             if diff:
                 raise AfroadvError("--resume with different options than the checkpointed run: "
                                    + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in diff))
         return last
     except OSError as e:
         raise AfroadvError(f"cannot use --out {out}: {e.strerror or e}") from None
+
+
+def resume_keys(method: str) -> tuple[str, ...]:
+    """What a resumed run (or a study's finished cell) must share with the run it continues.
+    Consistency's training table depends on the number of passes, hence on --epochs / --max-steps."""
+    return _RESUME_KEYS + (("epochs", "max_steps") if method == "consistency" else ())
+
+
+def option_as_run(recorded: dict, key: str):
+    """A recorded option; one that an older afroadv did not record yet had its default then."""
+    if key in recorded:
+        return recorded[key]
+    default = {f.name: f.default for f in fields(TrainOptions)}.get(key)
+    return list(default) if isinstance(default, tuple) else default
 
 
 def _undo_failed_start(out: Path, created: bool) -> None:
@@ -408,11 +441,13 @@ def _version_kwargs(opts: TrainOptions) -> dict:
     return kw
 
 
-def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
+def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool, epochs: float | None = None,
+                   max_steps: int | None = None):
+    max_steps = max_steps or opts.max_steps
     return cls(
         output_dir=str(opts.out / CHECKPOINTS),
-        num_train_epochs=opts.epochs,
-        max_steps=opts.max_steps or -1,
+        num_train_epochs=opts.epochs if epochs is None else epochs,
+        max_steps=max_steps or -1,
         per_device_train_batch_size=opts.batch_size,
         learning_rate=opts.lr,
         weight_decay=opts.weight_decay,
@@ -422,7 +457,7 @@ def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool):
         save_strategy="steps",
         save_steps=opts.save_steps,
         save_total_limit=2,
-        logging_steps=min(opts.logging_steps, opts.max_steps) if opts.max_steps else opts.logging_steps,
+        logging_steps=min(opts.logging_steps, max_steps) if max_steps else opts.logging_steps,
         report_to="none",
         disable_tqdm=True,  # afroadv.progress draws the bar (_progress_callback)
         use_cpu=not cuda,
@@ -589,8 +624,10 @@ def _iso1() -> dict:
 def _card(opts: TrainOptions, info: dict) -> str:
     """README.md: YAML front matter for the hub plus a human summary; afroadv_train.json holds it all."""
     aug, data, base = info["augmentation"], info["data"], info["base_model"]
+    cons = info.get("consistency")
+    target_langs = cons["draws"]["langs"] if cons else aug.get("langs", [])
     _ISO1 = _iso1()
-    langs = ["en"] + [_ISO1.get(c, c) for c in aug.get("langs", [])]
+    langs = ["en"] + [_ISO1.get(c, c) for c in target_langs]
     kind = "sentence-transformers" if opts.head == "bi" else "sentence-transformers (CrossEncoder)"
     front = {
         "library_name": "sentence-transformers",
@@ -609,8 +646,8 @@ def _card(opts: TrainOptions, info: dict) -> str:
         ("scores", data["score_normalisation"]),
         ("method", opts.method),
         ("copies per pair", str(aug["copies"])),
-        ("recipes", ", ".join(aug["recipes"]) or "none"),
-        ("target languages", ", ".join(aug.get("langs", [])) or "-"),
+        ("recipes", ", ".join(cons["draws"]["recipes"] if cons else aug["recipes"]) or "none"),
+        ("target languages", ", ".join(target_langs) or "-"),
         ("examples (originals + copies)", (f"{info['augmentation_stats']['examples']} "
                                            f"({info['augmentation_stats']['copies_changed_share'] * 100:.1f}% of copies changed)")),
         ("seed", str(opts.seed)),
@@ -626,6 +663,9 @@ def _card(opts: TrainOptions, info: dict) -> str:
         ("training time", f"{t['seconds']:.0f} s on {t['device']}"),
         ("versions", ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)),
     ]
+    if cons:
+        at = next(i for i, r in enumerate(rows) if r[0] == "examples (originals + copies)")
+        rows[at + 1:at + 1] = _consistency_rows(cons)
     if base.get("model_weights"):
         rows.insert(1, ("base weights", f"{base['model_weights']}, derived from {base['derived_from']}"))
     table = "\n".join(f"| {a} | {b} |" for a, b in rows)
@@ -661,11 +701,37 @@ afroadv's data/lexicons/README.md.
 """
 
 
+def _consistency_rows(cons: dict) -> list[tuple[str, str]]:
+    stats, check, teacher = cons["draw_stats"], cons["overlap_check"], cons["teacher"]
+    sources = "; ".join(f"{s['name']} ({s['sentences']} sentences, sha256 "
+                        + ", ".join(f["sha256"][:12] for f in s["files"]) + ")" for s in cons["unlabeled_sources"])
+    skipped = ", ".join(x["source"] for x in check["skipped_default_sources"])
+    rows = [
+        ("consistency weight (λ)", f"{cons['weight']:g}"),
+        ("unlabeled sources", sources),
+        ("unlabeled draws", f"{stats['draws']} ({stats['changed_share'] * 100:.1f}% changed by a recipe; "
+                            + ", ".join(f"{k} {v}" for k, v in stats["per_recipe"].items()) + ")"),
+        ("consistency target", f"the starting model, frozen ({teacher['dtype']}, {teacher['sentences']} sentences; "
+                               f"{teacher['cache']['hits']} from the embedding cache)"
+         if teacher.get("target") == "frozen" else "the model's own embedding of the clean sentence (stop-gradient)"),
+        ("overlap check", f"{check['sentences_checked']} sentences against " + ", ".join(check["checked_against"])
+                          + ": no shared sentence" + (f" (default sources skipped for overlap: {skipped})" if skipped else "")),
+    ]
+    if check["do_not_evaluate_on"]:
+        rows.append(("trained on the text of", ", ".join(check["do_not_evaluate_on"])
+                     + " — do not evaluate this model on these sets"))
+    return rows
+
+
 _METHOD_TEXT = {
     "plain": "the original training pairs (plus recipe-perturbed copies when recipes are given).",
     "rs-da": "randomized smoothing with data augmentation (Huang et al. 2021): each pair also appears as "
              "K copies in which every word with counter-fitted neighbours is replaced by a uniform draw from "
              "itself and its neighbours, in both sentences (seeded).",
+    "consistency": "the training pairs, plus λ × (1 − cos) between the model's embedding of a perturbed unlabeled "
+                   "African-language sentence and a target embedding of the clean sentence (the model's own without "
+                   "gradient, or the frozen starting model's; see the consistency target below): the model learns that "
+                   "a sentence and its perturbed self mean the same, with no target-language label.",
     "codeswitch-aug": "each pair also appears as K copies in which a share of the English content words is "
                       "replaced by a translation into one target language (afroadv lexicons; seeded).",
 }
@@ -688,7 +754,12 @@ def train(opts: TrainOptions) -> dict:
     opts.check()
     progress = sys.stderr.isatty() if opts.progress is None else opts.progress
     # everything cheap and checkable first: bad input fails before any model loads
-    augmenter = Augmenter(opts.method, opts.copies, opts.seed, opts.recipes, opts.langs, opts.switch_rate)
+    if opts.method == "consistency":  # the STS pairs as plain has them; the recipes rewrite the unlabeled text
+        augmenter = Augmenter("plain", 1, opts.seed)
+        consistency = _Consistency.prepare(opts)
+    else:
+        augmenter = Augmenter(opts.method, opts.copies, opts.seed, opts.recipes, opts.langs, opts.switch_rate)
+        consistency = None
     cuda = _check_device(opts)
     if opts.threads is not None:
         import torch
@@ -705,32 +776,115 @@ def train(opts: TrainOptions) -> dict:
                 pass
         raise
     try:
-        return _train(opts, augmenter, resume_from, cuda, progress)
+        return _train(opts, augmenter, consistency, resume_from, cuda, progress)
     except BaseException:
         _undo_failed_start(opts.out, created)
         raise
 
 
-def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, cuda: bool, progress: bool) -> dict:
+@dataclass
+class _Consistency:
+    """What --method consistency adds: the draws over the unlabeled pools, where the text came from,
+    the overlap check, and (once computed) the teacher's record and the draw statistics."""
+
+    draws: ConsistencyDraws
+    sources: list
+    overlap: dict
+    teacher: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    steps: int | None = None  # plain's optimizer steps for the same --epochs / --max-steps
+    loss = None
+
+    @classmethod
+    def prepare(cls, opts: TrainOptions) -> _Consistency:
+        """Everything checkable before a model loads: recipes, languages, sources, the overlap guard."""
+        from afroadv.unlabeled import check_overlap, resolve_sources
+
+        draws = ConsistencyDraws(opts.recipes, opts.langs, opts.seed)
+        sources, overlap = check_overlap(resolve_sources(opts.unlabeled, draws.langs), draws.langs)
+        pools: dict[str, list[str]] = {}
+        for src in sources:
+            pools.setdefault(src.lang, []).extend(src.sentences)
+        missing = [c for c in draws.langs if not pools.get(c)]
+        if missing:
+            raise AfroadvError(f"no unlabeled text left for {', '.join(missing)} after the overlap check: "
+                               "pass --unlabeled LANG:PATH")
+        draws.set_pools({c: tuple(dict.fromkeys(v)) for c, v in pools.items()})
+        return cls(draws, sources, overlap)
+
+    def columns(self, opts: TrainOptions, rm, prompt: str, examples: list, cuda: bool) -> tuple[dict, float]:
+        """The training table: each STS example (repeated for each whole epoch, so every pass draws
+        fresh sentences) with one unlabeled draw; label = [gold, *teacher embedding of the clean text].
+        Returns the columns and the epochs over them; the run stops at plain's step count (self.steps)."""
+        from afroadv.consistency import draw_stats, teacher_embeddings
+
+        world = max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
+        per_pass = math.ceil(len(examples) / (opts.batch_size * world))  # optimizer steps per epoch, as plain has
+        steps = opts.max_steps or math.ceil(opts.epochs * per_pass)
+        passes = max(1, math.ceil(steps / per_pass))  # every pass draws new sentences, also past --epochs with --max-steps
+        rows = examples * passes
+        self.steps = steps
+        t0 = time.perf_counter()
+        draws = self.draws.draws(len(rows))
+        self.stats = {**draw_stats(draws), "passes": passes, "seconds": round(time.perf_counter() - t0, 1)}
+        columns = {
+            "sentence1": [prompt + e.sentence1 for e in rows],
+            "sentence2": [prompt + e.sentence2 for e in rows],
+            "unlabeled": [prompt + d.perturbed for d in draws],
+        }
+        said = f"[train] consistency: {len(draws)} unlabeled draws ({self.stats['changed_share'] * 100:.0f}% changed) " \
+               f"over {', '.join(self.draws.langs)}"
+        if opts.consistency_target == "self":  # the student's own clean embedding, each step, without gradient
+            columns["unlabeled_clean"] = [prompt + d.text for d in draws]
+            columns["label"] = [[float(e.score)] for e in rows]
+            self.teacher = {"target": "self", "what": "the student's own embedding of the clean sentence, "
+                                                      "recomputed each step without gradient"}
+            _say(said)
+            return columns, passes
+        vectors, self.teacher = teacher_embeddings(
+            rm, [d.text for d in draws], prompt=prompt, device="cuda" if cuda else "cpu",
+            dtype="bf16" if opts.bf16 else "fp32", max_length=opts.max_seq_length, batch_size=max(32, opts.batch_size))
+        self.teacher["target"] = "frozen"
+        _say(f"{said}; teacher embeddings: {self.teacher['cache']['hits']} cached, {self.teacher['cache']['misses']} encoded")
+        columns["label"] = [[float(e.score), *map(float, v)] for e, v in zip(rows, vectors)]
+        return columns, passes
+
+    def describe(self, opts: TrainOptions) -> dict:
+        from afroadv.consistency import parts_summary
+
+        target = "teacher(x), the starting model frozen" if opts.consistency_target == "frozen" else "stop-gradient student(x)"
+        return {"weight": opts.consistency_weight, "target": opts.consistency_target,
+                "distance": f"1 - cos(student(x'), {target})",
+                "draws": self.draws.describe(), "draw_stats": self.stats, "teacher": self.teacher,
+                "unlabeled_sources": [s.describe() for s in self.sources], "overlap_check": self.overlap,
+                "losses": parts_summary(self.loss.parts) if self.loss is not None else {}}
+
+
+def _train(opts: TrainOptions, augmenter: Augmenter, consistency: _Consistency | None, resume_from: Path | None,
+           cuda: bool, progress: bool) -> dict:
     losses = _LossLog.load(opts, resume_from)
     data = load_train_data(opts.data, limit=opts.limit, seed=opts.seed)
     rm = _resolve_base(opts)
 
     t0 = time.perf_counter()
     examples, stats = augmenter.augment(data.pairs, data.scores)
-    _say(f"[train] {stats['originals']} pairs + {stats['copies']} {opts.method} copies = {stats['examples']} examples "
-         f"({time.perf_counter() - t0:.1f} s)")
+    if consistency is None:
+        _say(f"[train] {stats['originals']} pairs + {stats['copies']} {opts.method} copies = {stats['examples']} examples "
+             f"({time.perf_counter() - t0:.1f} s)")
 
     import transformers
     from datasets import Dataset
 
     transformers.set_seed(opts.seed)  # a cross-encoder's new head is initialised before the trainer seeds
     prompt = rm.query_prefix if opts.prompt is None else opts.prompt  # trained with it, saved with it
-    dataset = Dataset.from_dict({
-        "sentence1": [prompt + e.sentence1 for e in examples],
-        "sentence2": [prompt + e.sentence2 for e in examples],
-        "score": [float(e.score) for e in examples],
-    })
+    epochs = None
+    if consistency is not None:
+        columns, epochs = consistency.columns(opts, rm, prompt, examples, cuda)
+    else:
+        columns = {"sentence1": [prompt + e.sentence1 for e in examples],
+                   "sentence2": [prompt + e.sentence2 for e in examples],
+                   "score": [float(e.score) for e in examples]}
+    dataset = Dataset.from_dict(columns)
     # Nothing goes into OUT before the first checkpoint: the run config and the loss history are
     # written with each checkpoint (_LossLog.save), so a start that fails earlier blocks nothing.
     step_bar = _progress_callback(opts, progress)
@@ -739,7 +893,8 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
     frozen = 0
     try:
         if opts.head == "bi":
-            trainer, model, restore_len = _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw)
+            trainer, model, restore_len = _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw,
+                                                      epochs, consistency)
             inner = model[0].auto_model
             # the transformers pooler (dense + tanh on <s>) is never used by sentence-transformers'
             # pooling; left trainable it gets no gradient, which DDP rejects
@@ -781,6 +936,7 @@ def _train(opts: TrainOptions, augmenter: Augmenter, resume_from: Path | None, c
         "data": data.info,
         "augmentation": augmenter.describe(),
         "augmentation_stats": stats,
+        **({"consistency": consistency.describe(opts)} if consistency is not None else {}),
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(opts).items()
                     if k not in ("out", "progress", "extra")},
         "training": {
@@ -875,7 +1031,7 @@ def _save_final(trainer, model, inner, out: Path) -> None:
     trainer.accelerator.wait_for_everyone()
 
 
-def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
+def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw, epochs=None, consistency=None):
     from sentence_transformers import (
         SentenceTransformer,
         SentenceTransformerTrainer,
@@ -902,7 +1058,12 @@ def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw):
         model.max_seq_length = full_len  # evaluate at the model's own limit, not the training one
 
     loss = CoSENTLoss(model) if opts.loss == "cosent" else CosineSimilarityLoss(model)
-    args = _training_args(SentenceTransformerTrainingArguments, opts, cuda, progress)
+    if consistency is not None:
+        from afroadv.consistency import consistency_loss
+
+        loss = consistency.loss = consistency_loss(model, loss, opts.consistency_weight, opts.consistency_target)
+    args = _training_args(SentenceTransformerTrainingArguments, opts, cuda, progress, epochs,
+                          consistency.steps if consistency is not None else None)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=callbacks)
     return trainer, model, restore
 
