@@ -260,11 +260,7 @@ def _run_training(study: Study, out: Path, backend: str, scheduler: str | None, 
 
 
 def _train_dask(pending: list[TrainCell], out: Path, scheduler: str | None, workers: int, study: Study):
-    try:
-        from dask.distributed import as_completed
-    except ImportError:
-        raise AfroadvError("--backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
-    from afroadv.sweep import _local_gpus, dask_client, failure_text
+    from afroadv.sweep import _local_gpus, collect, dask_client
 
     device = str(study.train.get("device") or "")
     gpu = device.startswith("cuda") or (not device and not scheduler and _local_gpus() > 0)
@@ -277,17 +273,8 @@ def _train_dask(pending: list[TrainCell], out: Path, scheduler: str | None, work
     with dask_client(scheduler, workers, 1 if gpu else 0, gpu_work, _say) as client:
         futures = {client.submit(_train_cell, c, str(out / MODELS_DIR / c.name), key=f"afroadv-train-{c.name}",
                                  pure=False, resources={"GPU": 1} if gpu else None): c for c in pending}
-        failures = []
-        for i, fut in enumerate(as_completed(list(futures), loop=client.loop), 1):
-            cell = futures[fut]
-            try:
-                fut.result()
-            except Exception as e:  # noqa: BLE001 - a worker's error, reported with the others
-                failures.append((cell, failure_text(e)))
-                _say(f"[{i}/{len(pending)}] train {cell.name}: FAILED: {e}")
-                continue
-            _say(f"[{i}/{len(pending)}] train {cell.name}: done")
-        return failures
+        return collect(client, futures, lambda fut, cell: fut.result(), lambda cell: f"train {cell.name}",
+                       "training cells (dask)", _say)
 
 
 def _eval_cells(study: Study, out: Path) -> tuple[list, dict[str, tuple[str, str]]]:

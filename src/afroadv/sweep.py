@@ -316,10 +316,6 @@ def dask_client(scheduler: str | None, workers: int, gpus: int, gpu_work: str | 
 
 
 def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: int, progress) -> list[tuple[Cell, str]]:
-    try:
-        from dask.distributed import as_completed
-    except ImportError:
-        raise AfroadvError("--backend dask needs dask.distributed: pip install 'dask[distributed]'") from None
     gpu_cells = [c for c, _ in pending if c.gpu]
     gpus = 0
     if gpu_cells and not scheduler:
@@ -334,20 +330,34 @@ def _run_dask(pending: list[tuple[Cell, Path]], scheduler: str | None, workers: 
             key = "afroadv-cell-" + hashlib.sha256(json.dumps(cell.spec(), sort_keys=True).encode()).hexdigest()[:16]
             fut = client.submit(run_cell, cell, key=key, pure=False, resources={"GPU": 1} if cell.gpu else None)
             futures[fut] = (cell, path)
-        failures = []
-        from afroadv.progress import track
+        def finish(fut, item) -> str:
+            cell, path = item
+            _write_cell(path, fut.result(), cell)
+            return f"-> {path}"
 
-        done = track(as_completed(list(futures), loop=client.loop), "sweep cells (dask)", total=len(futures))
-        for i, fut in enumerate(done, 1):
-            cell, path = futures[fut]
-            try:
-                _write_cell(path, fut.result(), cell)
-            except Exception as e:  # noqa: BLE001 - a worker's error, reported with the others
-                failures.append((cell, failure_text(e)))
-                progress(f"[{i}/{len(pending)}] {cell.label}: FAILED: {e}")
-                continue
-            progress(f"[{i}/{len(pending)}] {cell.label}: done -> {path}")
-        return failures
+        return collect(client, futures, finish, lambda item: item[0].label, "sweep cells (dask)", progress)
+
+
+def collect(client, futures: dict, finish, label, what: str, progress) -> list[tuple[object, str]]:
+    """Finish each Dask future as it completes (`finish(future, item)`, which may return a note for
+    the log); a failure is reported and collected, not raised, so the other cells finish.
+    Returns [(item, reason)]."""
+    from dask.distributed import as_completed
+
+    from afroadv.progress import track
+
+    failures = []
+    done = track(as_completed(list(futures), loop=client.loop), what, total=len(futures))
+    for i, fut in enumerate(done, 1):
+        item = futures[fut]
+        try:
+            note = finish(fut, item)
+        except Exception as e:  # noqa: BLE001 - a worker's error, reported with the others
+            failures.append((item, failure_text(e)))
+            progress(f"[{i}/{len(futures)}] {label(item)}: FAILED: {e}")
+            continue
+        progress(f"[{i}/{len(futures)}] {label(item)}: done" + (f" {note}" if note else ""))
+    return failures
 
 
 # ---------------------------------------------------------------------------------------------

@@ -441,12 +441,11 @@ def _version_kwargs(opts: TrainOptions) -> dict:
     return kw
 
 
-def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool, epochs: float | None = None,
-                   max_steps: int | None = None):
-    max_steps = max_steps or opts.max_steps
+def _training_args(cls, opts: TrainOptions, cuda: bool, progress: bool, max_steps: int | None = None):
+    max_steps = max_steps or opts.max_steps  # set, it wins over the epochs
     return cls(
         output_dir=str(opts.out / CHECKPOINTS),
-        num_train_epochs=opts.epochs if epochs is None else epochs,
+        num_train_epochs=opts.epochs,
         max_steps=max_steps or -1,
         per_device_train_batch_size=opts.batch_size,
         learning_rate=opts.lr,
@@ -812,10 +811,10 @@ class _Consistency:
         draws.set_pools({c: tuple(dict.fromkeys(v)) for c, v in pools.items()})
         return cls(draws, sources, overlap)
 
-    def columns(self, opts: TrainOptions, rm, prompt: str, examples: list, cuda: bool) -> tuple[dict, float]:
+    def columns(self, opts: TrainOptions, rm, prompt: str, examples: list, cuda: bool) -> dict:
         """The training table: each STS example (repeated for each whole epoch, so every pass draws
         fresh sentences) with one unlabeled draw; label = [gold, *teacher embedding of the clean text].
-        Returns the columns and the epochs over them; the run stops at plain's step count (self.steps)."""
+        The run stops at plain's step count (self.steps), set as the trainer's max_steps."""
         from afroadv.consistency import draw_stats, teacher_embeddings
 
         world = max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
@@ -840,14 +839,14 @@ class _Consistency:
             self.teacher = {"target": "self", "what": "the student's own embedding of the clean sentence, "
                                                       "recomputed each step without gradient"}
             _say(said)
-            return columns, passes
+            return columns
         vectors, self.teacher = teacher_embeddings(
             rm, [d.text for d in draws], prompt=prompt, device="cuda" if cuda else "cpu",
             dtype="bf16" if opts.bf16 else "fp32", max_length=opts.max_seq_length, batch_size=max(32, opts.batch_size))
         self.teacher["target"] = "frozen"
         _say(f"{said}; teacher embeddings: {self.teacher['cache']['hits']} cached, {self.teacher['cache']['misses']} encoded")
         columns["label"] = [[float(e.score), *map(float, v)] for e, v in zip(rows, vectors)]
-        return columns, passes
+        return columns
 
     def describe(self, opts: TrainOptions) -> dict:
         from afroadv.consistency import parts_summary
@@ -877,9 +876,8 @@ def _train(opts: TrainOptions, augmenter: Augmenter, consistency: _Consistency |
 
     transformers.set_seed(opts.seed)  # a cross-encoder's new head is initialised before the trainer seeds
     prompt = rm.query_prefix if opts.prompt is None else opts.prompt  # trained with it, saved with it
-    epochs = None
     if consistency is not None:
-        columns, epochs = consistency.columns(opts, rm, prompt, examples, cuda)
+        columns = consistency.columns(opts, rm, prompt, examples, cuda)
     else:
         columns = {"sentence1": [prompt + e.sentence1 for e in examples],
                    "sentence2": [prompt + e.sentence2 for e in examples],
@@ -894,7 +892,7 @@ def _train(opts: TrainOptions, augmenter: Augmenter, consistency: _Consistency |
     try:
         if opts.head == "bi":
             trainer, model, restore_len = _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw,
-                                                      epochs, consistency)
+                                                      consistency)
             inner = model[0].auto_model
             # the transformers pooler (dense + tanh on <s>) is never used by sentence-transformers'
             # pooling; left trainable it gets no gradient, which DDP rejects
@@ -1031,7 +1029,7 @@ def _save_final(trainer, model, inner, out: Path) -> None:
     trainer.accelerator.wait_for_everyone()
 
 
-def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw, epochs=None, consistency=None):
+def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw, consistency=None):
     from sentence_transformers import (
         SentenceTransformer,
         SentenceTransformerTrainer,
@@ -1062,7 +1060,7 @@ def _bi_trainer(opts, rm, dataset, cuda, progress, callbacks, load_kw, epochs=No
         from afroadv.consistency import consistency_loss
 
         loss = consistency.loss = consistency_loss(model, loss, opts.consistency_weight, opts.consistency_target)
-    args = _training_args(SentenceTransformerTrainingArguments, opts, cuda, progress, epochs,
+    args = _training_args(SentenceTransformerTrainingArguments, opts, cuda, progress,
                           consistency.steps if consistency is not None else None)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=callbacks)
     return trainer, model, restore
